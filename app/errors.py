@@ -1,0 +1,322 @@
+"""Every error the app can meet, and the one place that turns it into plain language.
+
+The core raises these types; the page never shows ``str(exc)`` or a traceback, it shows
+``explain(exc)``: a sentence for a person plus a way forward (sign in again, retry, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Ways forward the page knows how to offer (buttons).
+SIGN_IN = "sign_in"
+RETRY = "retry"
+SETTINGS = "settings"
+
+
+class AppError(Exception):
+    """Base class: everything the app raises on purpose."""
+
+
+# --- the authorization redirect -------------------------------------------------------
+
+
+class CallbackError(AppError):
+    """The redirect back from ilert cannot be used."""
+
+
+class ConsentDenied(CallbackError):
+    def __init__(self, description: str = "") -> None:
+        super().__init__("access_denied")
+        self.description = description
+
+
+class AuthorizationError(CallbackError):
+    """ilert redirected back with ``error`` (other than a denied consent)."""
+
+    def __init__(self, error: str, description: str = "") -> None:
+        super().__init__(error)
+        self.error = error
+        self.description = description
+
+
+class StateMissing(CallbackError):
+    pass
+
+
+class StateMismatch(CallbackError):
+    pass
+
+
+class MissingVerifier(CallbackError):
+    """No sign-in attempt stored in this tab: opened in another tab, or storage was cleared."""
+
+
+class CallbackReplayed(CallbackError):
+    """This redirect was handled before (back button, reload of an old URL)."""
+
+
+# --- HTTP -----------------------------------------------------------------------------
+
+
+class NetworkError(AppError):
+    """No HTTP response at all: offline, DNS, refused, or blocked by CORS."""
+
+    def __init__(self, url: str = "", reason: str = "") -> None:
+        super().__init__(reason or "network error")
+        self.url = url
+        self.reason = reason
+
+
+class HttpError(AppError):
+    """An HTTP response the app cannot use."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(f"HTTP {status}: {message}" if message else f"HTTP {status}")
+        self.status = status
+        self.message = message
+
+
+class RateLimited(HttpError):
+    """429: ilert sends no Retry-After, so ``retry_after`` comes from our back-off policy."""
+
+    def __init__(self, retry_after: float, status: int = 429) -> None:
+        super().__init__(status, "rate limited")
+        self.retry_after = retry_after
+
+
+class ServerError(HttpError):
+    def __init__(self, status: int, retry_after: float, message: str = "") -> None:
+        super().__init__(status, message)
+        self.retry_after = retry_after
+
+
+class MalformedResponse(HttpError):
+    """Declared JSON but is not valid JSON, or JSON of the wrong shape."""
+
+
+class NonJsonResponse(HttpError):
+    """An error page (HTML, text) where JSON was expected, e.g. from a proxy."""
+
+
+class OAuthError(HttpError):
+    """An OAuth error from the token endpoints, in ilert's or RFC 6749's shape."""
+
+    def __init__(self, status: int, code: str, description: str = "", grant: str = "") -> None:
+        super().__init__(status, f"{code}: {description}" if description else code)
+        self.code = code
+        self.description = description
+        self.grant = grant  # "authorization_code", "refresh_token" or "" (token_info, revoke)
+
+
+class ApiError(HttpError):
+    """An ilert REST API error body ``{"status", "message", "code"}`` (404 and friends)."""
+
+    def __init__(self, status: int, message: str = "", code: str = "") -> None:
+        super().__init__(status, message)
+        self.code = code
+
+
+class ScopeNotGranted(AppError):
+    """The granted scope does not cover this call. Shown as information, not as an error."""
+
+    def __init__(self, scope: str, level: str = "r") -> None:
+        super().__init__(f"{scope}:{level}")
+        self.scope = scope
+        self.level = level
+
+
+class SessionEnded(AppError):
+    """No usable token any more: expired without a refresh token, or the refresh failed."""
+
+    def __init__(self, reason: str = "expired") -> None:
+        super().__init__(reason)
+        self.reason = reason  # "expired", "revoked", "signed_out"
+
+
+class ConfigError(AppError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+# --- plain language ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Explanation:
+    message: str
+    actions: tuple[str, ...] = ()
+    severity: str = "error"  # "error", "warning" or "info"
+    retry_after: float | None = None
+    kind: str = "error"  # a stable name for tests and the flow log
+    extra: dict = field(default_factory=dict)
+
+
+def explain(exc: BaseException) -> Explanation:
+    """A message for a person and a way forward, for any exception (unknown ones included)."""
+    if isinstance(exc, ConsentDenied):
+        return Explanation(
+            "You declined access in ilert, so the app is not signed in. "
+            "Sign in again and choose Approve if you want to continue.",
+            (SIGN_IN,),
+            "warning",
+            kind="consent_denied",
+        )
+    if isinstance(exc, AuthorizationError):
+        text = f"ilert did not sign you in ({exc.error})"
+        if exc.description:
+            text += f": {exc.description}"
+        return Explanation(
+            text + ". Check the settings (client id, redirect URI, scopes) and sign in again.",
+            (SIGN_IN, SETTINGS),
+            kind="authorization_error",
+        )
+    if isinstance(exc, StateMissing):
+        return Explanation(
+            "The answer from ilert was incomplete (no state), so it was ignored for your "
+            "safety. Please sign in again.",
+            (SIGN_IN,),
+            kind="state_missing",
+        )
+    if isinstance(exc, StateMismatch):
+        return Explanation(
+            "The answer from ilert does not belong to the sign-in started here (state "
+            "mismatch), so it was ignored for your safety. Please sign in again.",
+            (SIGN_IN,),
+            kind="state_mismatch",
+        )
+    if isinstance(exc, MissingVerifier):
+        return Explanation(
+            "This sign-in was started in another tab or window (or this tab's storage was "
+            "cleared), so it cannot be finished here. Sign in again from this tab.",
+            (SIGN_IN,),
+            kind="missing_verifier",
+        )
+    if isinstance(exc, CallbackReplayed):
+        return Explanation(
+            "This sign-in link was already used (for example via the back button). "
+            "Each one works only once. Sign in again if you need to.",
+            (SIGN_IN,),
+            "warning",
+            kind="callback_replayed",
+        )
+    if isinstance(exc, NetworkError):
+        return Explanation(
+            "Could not reach ilert: the network is down, the server is not running, or it "
+            "does not allow this page (CORS). Check your connection and the settings, "
+            "then try again.",
+            (RETRY, SETTINGS),
+            kind="network",
+        )
+    if isinstance(exc, RateLimited):
+        return Explanation(
+            f"ilert says there were too many requests. Waiting {exc.retry_after:.0f} seconds "
+            "before trying again; you can also retry by hand later.",
+            (RETRY,),
+            "warning",
+            retry_after=exc.retry_after,
+            kind="rate_limited",
+        )
+    if isinstance(exc, ServerError):
+        return Explanation(
+            f"ilert had a problem on its side (HTTP {exc.status}). Trying again in "
+            f"{exc.retry_after:.0f} seconds; you can also retry by hand.",
+            (RETRY,),
+            retry_after=exc.retry_after,
+            kind="server_error",
+        )
+    if isinstance(exc, OAuthError):
+        return _explain_oauth(exc)
+    if isinstance(exc, NonJsonResponse):
+        return Explanation(
+            f"The server answered with an error page instead of data (HTTP {exc.status}). "
+            "Check the API base and host in the settings, or try again later.",
+            (RETRY, SETTINGS),
+            kind="non_json",
+        )
+    if isinstance(exc, MalformedResponse):
+        return Explanation(
+            f"The server's answer could not be read (HTTP {exc.status}, malformed data). "
+            "Try again later.",
+            (RETRY,),
+            kind="malformed",
+        )
+    if isinstance(exc, ScopeNotGranted):
+        return Explanation(
+            "Not allowed by the granted scope"
+            + (f" (needs {_scope_text(exc)})." if exc.scope else ".")
+            + " Add it in the settings and sign in again to use this.",
+            (SETTINGS,),
+            "info",
+            kind="scope_not_granted",
+        )
+    if isinstance(exc, SessionEnded):
+        if exc.reason == "revoked":
+            text = (
+                "Your ilert session has ended (access was revoked or has expired). "
+                "Everything stored for it was removed. Please sign in again."
+            )
+        else:
+            text = "Your session has ended because the access token expired. Please sign in again."
+        return Explanation(text, (SIGN_IN,), "warning", kind="session_ended")
+    if isinstance(exc, ApiError):
+        text = f"ilert refused the request (HTTP {exc.status}"
+        text += f": {exc.message})." if exc.message else ")."
+        return Explanation(text + " Reload the data and try again.", (RETRY,), kind="api_error")
+    if isinstance(exc, ConfigError):
+        return Explanation(
+            "The settings need attention: " + "; ".join(exc.problems) + ".",
+            (SETTINGS,),
+            kind="config",
+        )
+    if isinstance(exc, HttpError):
+        return Explanation(
+            f"Unexpected answer from the server (HTTP {exc.status}). Try again.",
+            (RETRY,),
+            kind="http",
+        )
+    return Explanation(
+        "Something unexpected went wrong in the app. Details are in the flow log; "
+        "try again, or reload the page.",
+        (RETRY,),
+        kind="unexpected",
+    )
+
+
+def _scope_text(exc: ScopeNotGranted) -> str:
+    return exc.scope if exc.level == "r" else f"{exc.scope}:{exc.level}"
+
+
+def _explain_oauth(exc: OAuthError) -> Explanation:
+    if exc.code == "invalid_grant" and exc.grant == "authorization_code":
+        return Explanation(
+            "The sign-in code from ilert has expired or was already used (codes last two "
+            "minutes and work once). Please sign in again.",
+            (SIGN_IN,),
+            kind="code_invalid",
+        )
+    if exc.code == "invalid_grant" and exc.grant == "refresh_token":
+        return Explanation(
+            "Your ilert session has ended (access was revoked or has expired). "
+            "Everything stored for it was removed. Please sign in again.",
+            (SIGN_IN,),
+            "warning",
+            kind="refresh_invalid",
+        )
+    if exc.code == "invalid_scope":
+        return Explanation(
+            "ilert does not accept the requested scopes. "
+            "Fix them in the settings and sign in again.",
+            (SETTINGS, SIGN_IN),
+            kind="invalid_scope",
+        )
+    if exc.code in ("invalid_client", "unauthorized_client"):
+        return Explanation(
+            "ilert does not know this app (client id). Check the client id in the settings.",
+            (SETTINGS,),
+            kind="invalid_client",
+        )
+    text = f"ilert refused the request ({exc.code}"
+    text += f": {exc.description})." if exc.description else ")."
+    return Explanation(text + " Please sign in again.", (SIGN_IN,), kind="oauth_error")

@@ -1,0 +1,208 @@
+"""The browser side of authorize: login, consent and the redirect back to the app.
+
+Flow: ``GET authorize`` validates (see oauth.validate_authorize) and keeps the request server
+side under a random id, then shows the login page, or the consent page when the browser already
+has a session on this host. ``POST login`` starts a session (host-only, HttpOnly, SameSite=Lax
+cookie) and redirects (303) to ``GET consent``. ``POST consent`` with Approve redirects (302) to
+``redirect_uri?code=...&state=...``; Deny with ``error=access_denied``. ``POST logout`` ends the
+session and shows the login page again.
+
+Forms carry only the request id and a per-request CSRF token; the parameters themselves are
+never read back from the page. The consent POST must also come from the browser session that
+signed in for that request.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
+
+from werkzeug.wrappers import Request, Response
+
+from app.scopes import describe, parse
+
+from . import pages
+from .oauth import PageError, RedirectError, issue_code, validate_authorize
+from .responses import html_response
+from .state import AuthRequest, PendingRequest
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+SESSION_COOKIE = "ilert_emulator_session"
+PENDING_TTL = 600  # seconds a sign-in may take
+
+
+def redirect_with(uri: str, params: dict[str, str | None]) -> Response:
+    """302 to ``uri`` with ``params`` added to its query (None values left out)."""
+    query = urlencode({k: v for k, v in params.items() if v is not None}, quote_via=quote)
+    sep = "" if uri.endswith(("?", "&")) else ("&" if "?" in uri else "?")
+    return Response(status=302, headers={"Location": f"{uri}{sep}{query}", "Cache-Control": "no-store"})
+
+
+def error_redirect(request: AuthRequest | None, uri: str, error: str, description: str, state: str | None) -> Response:
+    return redirect_with(uri, {"error": error, "error_description": description, "state": state})
+
+
+def _see_other(location: str) -> Response:
+    return Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+def _session_user(emu: Emulator, request: Request) -> tuple[str, str] | None:
+    """(session id, username) of a live browser session whose user still exists."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    username = emu.state.sessions.get(sid or "")
+    if sid and username and emu.state.user(username) is not None:
+        return sid, username
+    return None
+
+
+def authorize(emu: Emulator, request: Request) -> Response:
+    try:
+        auth = validate_authorize(emu.state.apps, request.args)
+    except PageError as exc:
+        return html_response(pages.error_page(exc.title, exc.message), exc.status)
+    except RedirectError as exc:
+        # Only reached once client_id and redirect_uri are known to be good.
+        return error_redirect(
+            None, request.args["redirect_uri"], exc.error, exc.description, request.args.get("state")
+        )
+    pending = PendingRequest(
+        id=secrets.token_urlsafe(24),
+        request=auth,
+        csrf=secrets.token_urlsafe(24),
+        expires=emu.clock.now() + PENDING_TTL,
+    )
+    emu.state.pending[pending.id] = pending
+    session = _session_user(emu, request)
+    if session is not None:
+        pending.session = session[0]
+        return _consent(emu, pending, session[1])
+    return _login(emu, pending)
+
+
+def _login(emu: Emulator, pending: PendingRequest, message: str | None = None, username: str = "", status: int = 200) -> Response:
+    app = emu.state.apps[pending.request.client_id]
+    html = pages.login_page(
+        app_name=app.name,
+        tenant=str(emu.state.tenant.get("name")),
+        users=emu.state.data["users"],
+        request_id=pending.id,
+        csrf=pending.csrf,
+        message=message,
+        username=username,
+    )
+    return html_response(html, status)
+
+
+def _consent(emu: Emulator, pending: PendingRequest, username: str) -> Response:
+    app = emu.state.apps[pending.request.client_id]
+    user = emu.state.user(username) or {"username": username}
+    html = pages.consent_page(
+        app_name=app.name,
+        tenant=str(emu.state.tenant.get("name")),
+        user_name=pages.full_name(user),
+        username=str(user.get("username", username)),
+        scopes=[(str(g), describe(g)) for g in parse(pending.request.scope)],
+        redirect_uri=pending.request.redirect_uri,
+        request_id=pending.id,
+        csrf=pending.csrf,
+    )
+    return html_response(html)
+
+
+def _pending(emu: Emulator, request_id: str | None) -> PendingRequest | None:
+    pending = emu.state.pending.get(request_id or "")
+    if pending is not None and emu.clock.now() >= pending.expires:
+        del emu.state.pending[pending.id]
+        return None
+    return pending
+
+
+def _expired() -> Response:
+    return html_response(
+        pages.error_page(
+            "Sign-in request expired",
+            "This sign-in request is unknown or has expired. Start again from the app.",
+        ),
+        400,
+    )
+
+
+def _checked(emu: Emulator, request: Request) -> PendingRequest | Response:
+    """The pending request a form names, with its CSRF token checked."""
+    pending = _pending(emu, request.form.get("request"))
+    if pending is None:
+        return _expired()
+    if not hmac.compare_digest(request.form.get("csrf", "").encode(), pending.csrf.encode()):
+        return html_response(pages.error_page("Request refused", "The form's security token is wrong."), 403)
+    return pending
+
+
+def login_get(emu: Emulator, request: Request) -> Response:
+    pending = _pending(emu, request.args.get("request"))
+    if pending is None:
+        return _expired()
+    return _login(emu, pending)
+
+
+def login_post(emu: Emulator, request: Request) -> Response:
+    pending = _checked(emu, request)
+    if isinstance(pending, Response):
+        return pending
+    typed = request.form.get("username", "").strip()
+    user = emu.state.user(typed) if typed else None
+    if user is None:
+        message = f"There is no user {typed!r} in this account." if typed else "Enter a username."
+        return _login(emu, pending, message, typed)
+    sid = secrets.token_urlsafe(24)
+    emu.state.sessions[sid] = str(user["username"])
+    pending.session = sid
+    response = _see_other(f"consent?request={quote(pending.id)}")
+    response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="Lax", path="/")
+    return response
+
+
+def consent_get(emu: Emulator, request: Request) -> Response:
+    pending = _pending(emu, request.args.get("request"))
+    if pending is None:
+        return _expired()
+    session = _session_user(emu, request)
+    if session is None or session[0] != pending.session:
+        return _see_other(f"login?request={quote(pending.id)}")
+    return _consent(emu, pending, session[1])
+
+
+def consent_post(emu: Emulator, request: Request) -> Response:
+    pending = _checked(emu, request)
+    if isinstance(pending, Response):
+        return pending
+    session = _session_user(emu, request)
+    if session is None or session[0] != pending.session:
+        return html_response(
+            pages.error_page("Not signed in", "Sign in again to decide on this request."), 403
+        )
+    decision = request.form.get("decision")
+    if decision not in ("approve", "deny"):
+        return html_response(pages.error_page("Invalid request", "Choose Approve or Deny."), 400)
+    del emu.state.pending[pending.id]  # a decision is final
+    auth = pending.request
+    if decision == "deny":
+        return error_redirect(auth, auth.redirect_uri, "access_denied", "The user denied access", auth.state)
+    code = issue_code(emu, auth, session[1])
+    return redirect_with(auth.redirect_uri, {"code": code, "state": auth.state})
+
+
+def logout_post(emu: Emulator, request: Request) -> Response:
+    pending = _checked(emu, request)
+    if isinstance(pending, Response):
+        return pending
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        emu.state.sessions.pop(sid, None)
+    pending.session = None
+    response = _see_other(f"login?request={quote(pending.id)}")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax")
+    return response

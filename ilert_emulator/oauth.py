@@ -1,0 +1,312 @@
+"""ilert's OAuth2 endpoints: authorize-request validation, token, token_info and revoke.
+
+Follows the ilert contract; where ilert documents nothing the RFCs decide:
+- Unknown ``client_id`` or unregistered ``redirect_uri``: an error page, never a redirect
+  (RFC 6749 4.1.2.1). Every later authorize error redirects with ``error``,
+  ``error_description`` and ``state`` (``state`` only when the client sent one).
+- A wrong ``response_type`` is ``unsupported_response_type`` (RFC 6749 4.1.2.1).
+- Public clients must use PKCE with S256; ``plain`` is refused (RFC 7636, OAuth 2.1).
+- ``redirect_uri`` is not required at the token endpoint; when sent it must match the one
+  the code was issued for (RFC 6749 4.1.3).
+- A reused code fails with ``invalid_grant`` and the refresh tokens minted from it (and their
+  rotated successors) are revoked (RFC 6749 4.1.2 SHOULD). Access tokens from it live on,
+  as ilert keeps access tokens after a revocation. A wrong verifier does not use the code up.
+- Refresh rotates: the response carries a new refresh token and the old one is revoked at
+  once. Stricter than ilert, which does not document rotation; clients handle both.
+- A refresh keeps the scope originally granted; a ``scope`` parameter is ignored.
+- Token, token_info and revoke accept ``application/x-www-form-urlencoded`` bodies only.
+- token_info answers ``{"active": false}`` for anything but a live access token (RFC 7662);
+  revoke answers 200 with an empty body, also for unknown tokens (RFC 7009), and only
+  revokes refresh tokens (access tokens live until they expire, as at ilert).
+- Confidential apps (a secret in apps.json) authenticate with ``client_secret`` in the form
+  or HTTP Basic; failures are ``invalid_client`` 401 (RFC 6749 5.2). A public app that sends a
+  secret is refused the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from typing import TYPE_CHECKING
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request, Response
+
+from app.scopes import ScopeError, has_offline_access, parse
+
+from .responses import NO_STORE, json_response, oauth_error
+from .state import AuthRequest, CodeRecord, State
+from .store import App
+from .tokens import ACCESS_TTL, REFRESH_TTL, TokenError
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+CODE_TTL = 120  # seconds, as ilert
+CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest, no padding
+VERIFIER_RE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")  # RFC 7636 4.1
+SINGLE = ("client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge")
+
+
+class PageError(Exception):
+    """An authorize error that must not redirect (unknown client or redirect URI)."""
+
+    def __init__(self, title: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.title, self.message, self.status = title, message, status
+
+
+class RedirectError(Exception):
+    """An authorize error reported to the client by redirecting with ``error``."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error, self.description = error, description
+
+
+def s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def granted_scope(scope: str) -> str:
+    """The scope string to grant: as requested, or normalised when items repeat or overlap."""
+    items = scope.split()
+    grants = parse(scope)
+    if len(set(items)) == len(items) == len(grants):
+        return " ".join(items)
+    return " ".join(str(g) for g in grants)
+
+
+def validate_authorize(apps: dict[str, App], args: MultiDict[str, str]) -> AuthRequest:
+    """Check an authorize query; raise PageError or RedirectError."""
+    for name in ("client_id", "redirect_uri"):
+        if len(args.getlist(name)) > 1:
+            raise PageError("Invalid request", f"The parameter {name} was sent more than once.")
+    client_id = args.get("client_id", "")
+    app = apps.get(client_id)
+    if not client_id:
+        raise PageError("Invalid request", "The request has no client_id.")
+    if app is None:
+        raise PageError("Unknown app", f"No app is registered with the client id {client_id!r}.")
+    redirect_uri = args.get("redirect_uri", "")
+    if not redirect_uri:
+        raise PageError("Invalid request", "The request has no redirect_uri.")
+    if redirect_uri not in app.redirect_uris:
+        raise PageError(
+            "Redirect URI not registered",
+            f"The redirect URI {redirect_uri!r} is not registered for the app {app.name!r}.",
+        )
+    for name in SINGLE:
+        if len(args.getlist(name)) > 1:
+            raise RedirectError("invalid_request", f"The parameter {name} was sent more than once")
+    response_type = args.get("response_type")
+    if not response_type:
+        raise RedirectError("invalid_request", "Missing parameter response_type")
+    if response_type != "code":
+        raise RedirectError("unsupported_response_type", "Only response_type=code is supported")
+    scope = args.get("scope", "")
+    if not scope.strip():
+        raise RedirectError("invalid_scope", "No scope was requested")
+    try:
+        scope = granted_scope(scope)
+    except ScopeError as exc:
+        raise RedirectError("invalid_scope", f"Invalid scope: {exc}") from exc
+    challenge = args.get("code_challenge")
+    method = args.get("code_challenge_method")
+    if challenge is None and method is not None:
+        raise RedirectError("invalid_request", "code_challenge_method without code_challenge")
+    if challenge is None and app.public:
+        raise RedirectError(
+            "invalid_request",
+            "PKCE is required: send code_challenge with code_challenge_method=S256",
+        )
+    if challenge is not None:
+        if method != "S256":
+            raise RedirectError("invalid_request", "code_challenge_method must be S256")
+        if not CHALLENGE_RE.match(challenge):
+            raise RedirectError(
+                "invalid_request", "code_challenge must be 43 base64url characters (S256)"
+            )
+    return AuthRequest(client_id, redirect_uri, scope, args.get("state"), challenge, method)
+
+
+def issue_code(emu: Emulator, request: AuthRequest, username: str) -> str:
+    """Mint an authorization code for an approved request (28 hex characters, as ilert's)."""
+    code = secrets.token_hex(14)
+    emu.state.codes[code] = CodeRecord(
+        code=code,
+        client_id=request.client_id,
+        redirect_uri=request.redirect_uri,
+        scope=request.scope,
+        code_challenge=request.code_challenge,
+        username=username,
+        expires=emu.clock.now() + CODE_TTL,
+    )
+    return code
+
+
+# -- token endpoint --------------------------------------------------------------------------
+
+
+def _is_form(request: Request) -> bool:
+    return request.mimetype == "application/x-www-form-urlencoded"
+
+
+def _form_error() -> Response:
+    return oauth_error(
+        "invalid_request", "The body must be form encoded (application/x-www-form-urlencoded)"
+    )
+
+
+def _client(state: State, request: Request) -> tuple[App, bool] | Response:
+    """The authenticated app and whether a secret was sent, or an error response."""
+    form = request.form
+    basic = request.authorization
+    if basic is not None and basic.type != "basic":
+        basic = None
+    client_id = form.get("client_id") or (basic.username if basic else None)
+    secret = form.get("client_secret") or (basic.password if basic else None)
+    if not client_id:
+        return oauth_error("invalid_request", "Missing parameter client_id")
+    app = state.apps.get(client_id)
+    if app is None:
+        return oauth_error("invalid_client", "Unknown client_id")
+    if app.client_secret:
+        if not secret:
+            return oauth_error("invalid_client", "This app must authenticate with its secret")
+        if not hmac.compare_digest(secret.encode(), app.client_secret.encode()):
+            return oauth_error("invalid_client", "Client authentication failed")
+    elif secret:
+        return oauth_error("invalid_client", "This app has no client secret")
+    return app, bool(secret)
+
+
+def token(emu: Emulator, request: Request) -> Response:
+    if not _is_form(request):
+        return _form_error()
+    form = request.form
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        return oauth_error("invalid_request", "Missing parameter grant_type")
+    if grant_type not in ("authorization_code", "refresh_token"):
+        return oauth_error("unsupported_grant_type", f"Unsupported grant_type {grant_type!r}")
+    client = _client(emu.state, request)
+    if isinstance(client, Response):
+        return client
+    app, secret_sent = client
+    if grant_type == "authorization_code":
+        return _code_grant(emu, form, app, secret_sent)
+    return _refresh_grant(emu, form, app, secret_sent)
+
+
+def _code_grant(emu: Emulator, form: MultiDict[str, str], app: App, secret_sent: bool) -> Response:
+    code = form.get("code")
+    verifier = form.get("code_verifier")
+    if not code:
+        return oauth_error("invalid_request", "Missing parameter code")
+    if app.public and not verifier:
+        return oauth_error("invalid_request", "Missing parameter code_verifier")
+    record = emu.state.codes.get(code)
+    if record is None:
+        return oauth_error("invalid_grant", "Provided code is unknown")
+    if record.client_id != app.client_id:
+        return oauth_error("invalid_grant", "Provided code was issued to another client")
+    if record.used:
+        emu.tokens.revoke_family(record.code)
+        return oauth_error("invalid_grant", "Provided code has already been used")
+    if emu.clock.now() >= record.expires:
+        return oauth_error("invalid_grant", "Provided code has expired")
+    redirect_uri = form.get("redirect_uri")
+    if redirect_uri is not None and redirect_uri != record.redirect_uri:
+        return oauth_error("invalid_grant", "redirect_uri does not match the authorize request")
+    if record.code_challenge is not None:
+        if not verifier:
+            return oauth_error("invalid_request", "Missing parameter code_verifier")
+        if not VERIFIER_RE.match(verifier):
+            return oauth_error(
+                "invalid_request", "code_verifier must be 43-128 characters of [A-Za-z0-9-._~]"
+            )
+        if not hmac.compare_digest(s256(verifier), record.code_challenge):
+            return oauth_error("invalid_grant", "Code verifier does not match the code challenge")
+    if emu.state.user(record.username) is None:
+        return oauth_error("invalid_grant", "The user of this code no longer exists")
+    record.used = True
+    return _grant(emu, app, record.username, record.scope, record.code, secret_sent)
+
+
+def _refresh_grant(
+    emu: Emulator, form: MultiDict[str, str], app: App, secret_sent: bool
+) -> Response:
+    refresh_token = form.get("refresh_token")
+    if not refresh_token:
+        return oauth_error("invalid_request", "Missing parameter refresh_token")
+    try:
+        record = emu.tokens.check_refresh(refresh_token)
+    except TokenError as exc:
+        return oauth_error("invalid_grant", str(exc))
+    if record.client_id != app.client_id:
+        return oauth_error("invalid_grant", "Provided refresh token was issued to another client")
+    if emu.state.user(record.username) is None:
+        return oauth_error("invalid_grant", "The user of this token no longer exists")
+    record.revoked = True  # rotation: the old refresh token is spent
+    return _grant(emu, app, record.username, record.scope, record.family, secret_sent)
+
+
+def _grant(
+    emu: Emulator, app: App, username: str, scope: str, family: str, secret_sent: bool
+) -> Response:
+    tenant = emu.state.tenant
+    common = {
+        "client_id": app.client_id,
+        "app_id": app.app_id,
+        "username": username,
+        "scope": scope,
+        "tenant": tenant["name"],
+        "tenant_id": tenant["id"],
+    }
+    body: dict[str, object] = {
+        "token_type": "Bearer",
+        "access_token": emu.tokens.mint_access(**common),
+        "expires_in": ACCESS_TTL,
+        "scope": scope,
+    }
+    if has_offline_access(scope) or secret_sent:
+        body["refresh_token"] = emu.tokens.mint_refresh(**common, family=family)
+        body["refresh_token_expires_in"] = REFRESH_TTL
+    return json_response(body, 200, NO_STORE)
+
+
+# -- token_info and revoke -------------------------------------------------------------------
+
+
+def token_info(emu: Emulator, request: Request) -> Response:
+    if not _is_form(request):
+        return _form_error()
+    token_value = request.form.get("token")
+    if not token_value:
+        return oauth_error("invalid_request", "Missing parameter token")
+    record = emu.tokens.check_access(token_value)
+    if record is None:
+        return json_response({"active": False}, 200, NO_STORE)
+    body = {
+        "active": True,
+        "tenant_id": record.tenant,
+        "username": record.username,
+        "scope": record.scope,
+        "app_id": record.app_id,
+    }
+    return json_response(body, 200, NO_STORE)
+
+
+def revoke(emu: Emulator, request: Request) -> Response:
+    if not _is_form(request):
+        return _form_error()
+    token_value = request.form.get("token")
+    if not token_value:
+        return oauth_error("invalid_request", "Missing parameter token")
+    emu.tokens.revoke_refresh(token_value)
+    return Response(b"", status=200, headers=NO_STORE)

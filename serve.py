@@ -1,0 +1,316 @@
+"""Serve the app, and the local ilert emulator it is preconfigured for.
+
+    python serve.py                   # app on http://localhost:4597/, emulator on :4598
+    python serve.py --no-emulator     # only the static app (config.json as it is on disk)
+
+The app is a folder of static files; this server adds what a good static host adds: correct
+MIME types (the browser refuses WebAssembly served as anything but application/wasm),
+immutable caching for the versioned runtime under static/vendor/, no-cache for the page and
+its Python, and gzip. Only the app's own files are served, never the rest of the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email.utils
+import errno
+import gzip
+import json
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_PORT = 4597
+DEFAULT_EMULATOR_PORT = 4598
+
+# What the static host publishes: the page, its configuration, its Python and static assets.
+PUBLIC_FILES = {"index.html", "pyscript.toml", "config.json"}
+PUBLIC_DIRS = ("app/", "static/")
+
+MIME_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".toml": "application/toml; charset=utf-8",
+    ".py": "text/x-python; charset=utf-8",
+    ".wasm": "application/wasm",
+    ".zip": "application/zip",
+    ".whl": "application/zip",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+}
+COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".json", ".toml", ".py", ".wasm", ".svg", ".txt"}
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Headers every response of the app carries (see the README's deployment section).
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def public_path(url_path: str) -> Path | None:
+    """Map a URL path to a file the app publishes, or None (never outside the allow-list)."""
+    rel = unquote(url_path).lstrip("/") or "index.html"
+    if rel.endswith("/"):
+        rel += "index.html"
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") or p.startswith(".") for p in parts):
+        return None
+    if rel not in PUBLIC_FILES and not rel.startswith(PUBLIC_DIRS):
+        return None
+    path = ROOT / rel
+    return path if path.is_file() else None
+
+
+def cache_control(rel: str) -> str:
+    # Files under static/vendor/ live in version-named folders, so their URL changes on upgrade.
+    return IMMUTABLE if rel.startswith("static/vendor/") else "no-cache"
+
+
+class GzipCache:
+    """gzip each compressible file once per (mtime, size): the 10 MB wasm costs ~0.5 s to pack."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[Path, tuple[tuple[int, int], bytes]] = {}
+
+    def get(self, path: Path, data: bytes) -> bytes:
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            hit = self._cache.get(path)
+        if hit and hit[0] == key:
+            return hit[1]
+        packed = gzip.compress(data, compresslevel=6, mtime=0)
+        with self._lock:
+            self._cache[path] = (key, packed)
+        return packed
+
+
+class AppHandler(BaseHTTPRequestHandler):
+    server_version = "ilert-pkce-serve"
+    sys_version = ""
+    # Set per server by make_app_server().
+    config_json: bytes | None = None
+    gzip_cache = GzipCache()
+    verbose = False
+
+    def do_GET(self) -> None:
+        self._respond(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._respond(send_body=False)
+
+    def _respond(self, send_body: bool) -> None:
+        url_path = urlsplit(self.path).path
+        if url_path == "/config.json" and self.config_json is not None:
+            self._send(200, self.config_json, ".json", "no-cache", None, send_body)
+            return
+        path = public_path(url_path)
+        if path is None:
+            self._send(404, b"Not found\n", ".txt", "no-cache", None, send_body)
+            return
+        rel = path.relative_to(ROOT).as_posix()
+        self._send(200, path.read_bytes(), path.suffix, cache_control(rel), path, send_body)
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        suffix: str,
+        cache: str,
+        path: Path | None,
+        send_body: bool,
+    ) -> None:
+        encoding = None
+        accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        if accepts_gzip and suffix in COMPRESSIBLE and len(body) > 1024:
+            body = self.gzip_cache.get(path, body) if path else gzip.compress(body, mtime=0)
+            encoding = "gzip"
+        self.send_response(status)
+        self.send_header("Content-Type", MIME_TYPES.get(suffix, "application/octet-stream"))
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", cache)
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        if suffix in COMPRESSIBLE:
+            self.send_header("Vary", "Accept-Encoding")
+        if path is not None:
+            self.send_header(
+                "Last-Modified", email.utils.formatdate(path.stat().st_mtime, usegmt=True)
+            )
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.verbose:
+            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+
+
+def make_app_server(
+    host: str, port: int, config: dict | None, verbose: bool
+) -> ThreadingHTTPServer:
+    handler = type(
+        "BoundAppHandler",
+        (AppHandler,),
+        {
+            "config_json": json.dumps(config, indent=2).encode() if config else None,
+            "verbose": verbose,
+        },
+    )
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def emulator_config(app_url: str, emulator_url: str, client_id: str) -> dict:
+    """The defaults the page reads from /config.json when it runs against the emulator."""
+    base = json.loads((ROOT / "config.json").read_text(encoding="utf-8"))
+    base.update(
+        client_id=client_id,
+        ilert_host=emulator_url,
+        api_base=f"{emulator_url}/api",
+    )
+    return base
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Serve the ilert PKCE single-page app and the local ilert emulator.",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port of the app (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=DEFAULT_EMULATOR_PORT,
+        help=f"port of the local ilert emulator (default {DEFAULT_EMULATOR_PORT}; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--no-emulator",
+        action="store_true",
+        help="serve only the app; it then uses config.json as it is on disk (e.g. real ilert)",
+    )
+    parser.add_argument(
+        "--emulator-data",
+        metavar="FILE",
+        help="tenant data for the emulator (JSON; default: the built-in demo tenant)",
+    )
+    parser.add_argument(
+        "--emulator-apps",
+        metavar="FILE",
+        help="app registrations for the emulator (JSON; default: the demo app)",
+    )
+    parser.add_argument(
+        "--emulator-rate-limit",
+        type=int,
+        metavar="N",
+        help="API requests per client and minute before the emulator answers 429 (default 700)",
+    )
+    parser.add_argument(
+        "--emulator-test-controls",
+        action="store_true",
+        help="enable the emulator's /_emulator/ endpoints (clock, faults); for tests only",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    return parser.parse_args(argv)
+
+
+def port_in_use(what: str, host: str, port: int, flag: str) -> int:
+    print(
+        f"serve.py: cannot start the {what}: port {port} on {host} is already in use "
+        f"(another serve.py?). Stop that program or pick another port with {flag} N.",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        app_server = make_app_server(args.host, args.port, None, args.verbose)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return port_in_use("app", args.host, args.port, "--port")
+        raise
+    app_port = app_server.server_address[1]
+    app_url = f"http://localhost:{app_port}/"
+
+    emulator_handle = None
+    if not args.no_emulator:
+        try:
+            from ilert_emulator import Emulator
+        except ImportError as exc:
+            app_server.server_close()
+            print(
+                f"serve.py: the emulator needs packages that are not installed ({exc.name}). "
+                "Run: python -m pip install -e .   (or start with --no-emulator)",
+                file=sys.stderr,
+            )
+            return 1
+        kwargs: dict = {"test_controls": args.emulator_test_controls}
+        if args.emulator_data:
+            kwargs["data"] = args.emulator_data
+        if args.emulator_apps:
+            kwargs["apps"] = args.emulator_apps
+        if args.emulator_rate_limit is not None:
+            kwargs["rate_limit"] = args.emulator_rate_limit
+        emu = Emulator(**kwargs)
+        emu.add_app_url(app_url)
+        try:
+            emulator_handle = emu.serve(host=args.host, port=args.emulator_port)
+        except OSError as exc:
+            app_server.server_close()
+            if exc.errno == errno.EADDRINUSE:
+                return port_in_use("emulator", args.host, args.emulator_port, "--emulator-port")
+            raise
+        config = emulator_config(app_url, emulator_handle.url, emu.demo_client_id)
+        app_server.RequestHandlerClass.config_json = json.dumps(config, indent=2).encode()
+
+    print(f"App:      {app_url}", flush=True)
+    if emulator_handle is not None:
+        print(
+            f"Emulator: {emulator_handle.url}/  (local ilert; client id {emu.demo_client_id}, "
+            "demo users: alice, juergen, ...)",
+            flush=True,
+        )
+    print("Open the app URL in a browser. Press Ctrl-C to stop.", flush=True)
+    try:
+        app_server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nStopped.", flush=True)
+    finally:
+        app_server.server_close()
+        if emulator_handle is not None:
+            emulator_handle.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    # SIGTERM (a test fixture, a service manager) stops as quietly as Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    sys.exit(main())

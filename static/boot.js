@@ -1,0 +1,68 @@
+// Boot progress and failure reporting for the page shell, before Python is up.
+// Python marks the page ready by setting <html data-app-ready> and hiding #boot.
+const $ = (id) => document.getElementById(id);
+const started = performance.now();
+let stage = "Loading the Python runtime (about 13 MB the first time)";
+
+const ready = () => document.documentElement.hasAttribute("data-app-ready");
+
+function show(text) {
+  const el = $("boot-text");
+  if (el && !ready()) el.textContent = text;
+}
+
+let failedFile = false;
+
+// The first reason wins, except that a file that did not load explains more than its fallout.
+function fail(reason, isFile = false) {
+  if (ready() || (failedFile && !isFile)) return;
+  failedFile ||= isFile;
+  const box = $("boot-error");
+  const boot = $("boot");
+  if (!box) return;
+  if (boot) boot.hidden = true;
+  box.hidden = false;
+  box.textContent =
+    "The app could not start: " + reason +
+    " Reload the page to try again. If it keeps failing, check that the folder is served " +
+    "completely (static/vendor/ included) and that your browser supports WebAssembly.";
+}
+
+// Stages, from the runtime files as they arrive.
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.name.endsWith("/pyodide.asm.wasm")) stage = "Starting Python";
+    else if (entry.name.endsWith("/python_stdlib.zip")) stage = "Starting Python";
+    else if (entry.name.includes("/app/")) stage = "Starting the app";
+    // A runtime or app file answered with an error status: Pyodide would only warn and hang.
+    if (entry.responseStatus >= 400 && entry.name.startsWith(location.origin)) {
+      fail(`a file the app needs did not load (${new URL(entry.name).pathname}, status ${entry.responseStatus}).`, true);
+    }
+  }
+}).observe({ type: "resource", buffered: true });
+
+const timer = setInterval(() => {
+  if (ready()) return clearInterval(timer);
+  const seconds = Math.round((performance.now() - started) / 1000);
+  show(seconds >= 45
+    ? `${stage}… still working after ${seconds} s; a slow connection can take a minute.`
+    : `${stage}… ${seconds} s`);
+}, 1000);
+
+// A runtime file that fails to load (404, offline) or a boot promise that rejects.
+addEventListener("error", (event) => {
+  const target = event.target;
+  if (event instanceof ErrorEvent) {
+    fail(`${event.message || "the Python runtime stopped with an error"}.`);
+  } else if (target && (target.src || target.href)) {
+    fail(`a file of the runtime did not load (${target.src || target.href}).`, true);
+  }
+}, true);
+addEventListener("unhandledrejection", (event) => {
+  const reason = event.reason && (event.reason.message || String(event.reason));
+  fail(`${reason || "the Python runtime failed to load"}.`);
+});
+// PyScript has run every script; if Python never marked the page ready, something failed.
+addEventListener("py:all-done", () => {
+  setTimeout(() => ready() || fail("the app's Python code stopped with an error."), 0);
+});

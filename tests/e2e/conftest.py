@@ -1,0 +1,167 @@
+"""End-to-end harness: `serve.py` on free ports, Debian's Chromium through Playwright.
+
+Fixtures
+- ``served``: one `python serve.py` (app + emulator with its test controls) for the session;
+  ``served.app_url``, ``served.emulator_url``, ``served.admin(path, payload)`` for the
+  emulator's ``/_emulator/`` endpoints, ``served.reset()``.
+- ``static_served``: `python serve.py --no-emulator`, the app alone (config.json from disk).
+- ``app_page``: one browser page per test module, already booted on the app; it records
+  every request and console message (``app_page.requests``, ``app_page.console``) and
+  ``app_page.goto(url=None)`` loads the app again and waits until Python is ready.
+
+Booting Pyodide costs seconds, so tests of a module share ``app_page`` instead of opening a
+fresh context each (pytest-playwright's ``page``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+READY_SELECTOR = "html[data-app-ready]"
+BOOT_TIMEOUT_MS = 60_000
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in item.nodeid.replace("\\", "/") or item.nodeid.startswith("e2e/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@dataclass
+class ServeProcess:
+    proc: subprocess.Popen
+    app_url: str
+    emulator_url: str | None = None
+
+    def admin(self, path: str, payload: object | None = None, method: str = "POST") -> object:
+        """Call the emulator's test-only endpoint /_emulator/<path> and return its JSON."""
+        assert self.emulator_url, "started without the emulator"
+        body = json.dumps(payload if payload is not None else {}).encode()
+        req = urllib.request.Request(
+            f"{self.emulator_url}/_emulator/{path.lstrip('/')}",
+            data=body,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw.strip() else None
+
+    def reset(self) -> None:
+        self.admin("reset")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start_serve(*args: str) -> ServeProcess:
+    """Start serve.py on free ports (127.0.0.1 only) and wait for the URLs it prints."""
+    cmd = [sys.executable, str(ROOT / "serve.py"), "--host", "127.0.0.1", "--port", "0"]
+    cmd += list(args)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+    urls: dict[str, str] = {}
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        match = re.match(r"(App|Emulator):\s+(\S+)", line)
+        if match:
+            urls[match.group(1)] = match.group(2).rstrip("/")
+        if line.startswith("Open the app URL"):
+            break
+    if "App" not in urls:
+        proc.kill()
+        raise RuntimeError("serve.py did not start:\n" + "".join(lines))
+    return ServeProcess(proc, urls["App"] + "/", urls.get("Emulator"))
+
+
+@pytest.fixture(scope="session")
+def served() -> Iterator[ServeProcess]:
+    server = start_serve("--emulator-port", "0", "--emulator-test-controls")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def static_served() -> Iterator[ServeProcess]:
+    server = start_serve("--no-emulator")
+    yield server
+    server.stop()
+
+
+@dataclass
+class AppPage:
+    page: Page
+    url: str
+    requests: list[str] = field(default_factory=list)
+    console: list[ConsoleMessage] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def goto(self, url: str | None = None) -> Page:
+        self.page.goto(url or self.url)
+        self.wait_ready()
+        return self.page
+
+    def wait_ready(self) -> None:
+        self.page.wait_for_selector(READY_SELECTOR, state="attached", timeout=BOOT_TIMEOUT_MS)
+
+    def console_errors(self) -> list[str]:
+        return [m.text for m in self.console if m.type == "error"] + self.page_errors
+
+
+def open_app_page(browser: Browser, url: str) -> tuple[AppPage, object]:
+    context = browser.new_context()
+    page = context.new_page()
+    app_page = AppPage(page, url)
+    page.on(
+        "request", lambda r: app_page.requests.append(r.url) if isinstance(r, Request) else None
+    )
+    page.on("console", lambda m: app_page.console.append(m))
+    page.on("pageerror", lambda exc: app_page.page_errors.append(str(exc)))
+    app_page.goto()
+    return app_page, context
+
+
+@pytest.fixture(scope="module")
+def app_page(browser: Browser, served: ServeProcess) -> Iterator[AppPage]:
+    app_page, context = open_app_page(browser, served.app_url)
+    yield app_page
+    context.close()
