@@ -204,7 +204,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--emulator-port",
         type=int,
         default=DEFAULT_EMULATOR_PORT,
-        help=f"port of the local ilert emulator (default {DEFAULT_EMULATOR_PORT}; 0 picks a free one)",
+        help=f"port of the local ilert emulator (default {DEFAULT_EMULATOR_PORT}; 0: a free one)",
     )
     parser.add_argument(
         "--no-emulator",

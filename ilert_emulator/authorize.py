@@ -26,7 +26,7 @@ from app.scopes import describe, parse
 from . import pages
 from .oauth import PageError, RedirectError, issue_code, validate_authorize
 from .responses import html_response
-from .state import AuthRequest, PendingRequest
+from .state import PendingRequest
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -42,7 +42,7 @@ def redirect_with(uri: str, params: dict[str, str | None]) -> Response:
     return Response(status=302, headers={"Location": f"{uri}{sep}{query}", "Cache-Control": "no-store"})
 
 
-def error_redirect(request: AuthRequest | None, uri: str, error: str, description: str, state: str | None) -> Response:
+def error_redirect(uri: str, error: str, description: str, state: str | None) -> Response:
     return redirect_with(uri, {"error": error, "error_description": description, "state": state})
 
 
@@ -67,7 +67,7 @@ def authorize(emu: Emulator, request: Request) -> Response:
     except RedirectError as exc:
         # Only reached once client_id and redirect_uri are known to be good.
         return error_redirect(
-            None, request.args["redirect_uri"], exc.error, exc.description, request.args.get("state")
+            request.args["redirect_uri"], exc.error, exc.description, request.args.get("state")
         )
     pending = PendingRequest(
         id=secrets.token_urlsafe(24),
@@ -190,7 +190,7 @@ def consent_post(emu: Emulator, request: Request) -> Response:
     del emu.state.pending[pending.id]  # a decision is final
     auth = pending.request
     if decision == "deny":
-        return error_redirect(auth, auth.redirect_uri, "access_denied", "The user denied access", auth.state)
+        return error_redirect(auth.redirect_uri, "access_denied", "The user denied access", auth.state)
     code = issue_code(emu, auth, session[1])
     return redirect_with(auth.redirect_uri, {"code": code, "state": auth.state})
 

@@ -8,7 +8,7 @@ integrity npm checks), pyodide-http from PyPI (`pip download`, checked against P
 Only the files the page can load are kept: no source maps, type declarations or consoles.
 
 The manifest records, for every vendored file, the package it came from, its version and its
-sha256, so a test (tests/unit/test_vendor_manifest.py) can prove the served bytes are the pinned ones.
+sha256, so tests can prove that the served bytes are the pinned ones.
 """
 
 from __future__ import annotations
