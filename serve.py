@@ -56,7 +56,7 @@ SECURITY_HEADERS = {
 }
 
 
-def public_path(url_path: str) -> Path | None:
+def public_path(url_path: str, root: Path = ROOT) -> Path | None:
     """Map a URL path to a file the app publishes, or None (never outside the allow-list)."""
     rel = unquote(url_path).lstrip("/") or "index.html"
     if rel.endswith("/"):
@@ -66,7 +66,7 @@ def public_path(url_path: str) -> Path | None:
         return None
     if rel not in PUBLIC_FILES and not rel.startswith(PUBLIC_DIRS):
         return None
-    path = ROOT / rel
+    path = root / rel
     return path if path.is_file() else None
 
 
@@ -99,6 +99,7 @@ class AppHandler(BaseHTTPRequestHandler):
     server_version = "ilert-pkce-serve"
     sys_version = ""
     # Set per server by make_app_server().
+    root: Path = ROOT
     config_json: bytes | None = None
     gzip_cache = GzipCache()
     verbose = False
@@ -114,11 +115,11 @@ class AppHandler(BaseHTTPRequestHandler):
         if url_path == "/config.json" and self.config_json is not None:
             self._send(200, self.config_json, ".json", "no-cache", None, send_body)
             return
-        path = public_path(url_path)
+        path = public_path(url_path, self.root)
         if path is None:
             self._send(404, b"Not found\n", ".txt", "no-cache", None, send_body)
             return
-        rel = path.relative_to(ROOT).as_posix()
+        rel = path.relative_to(self.root).as_posix()
         self._send(200, path.read_bytes(), path.suffix, cache_control(rel), path, send_body)
 
     def _send(
@@ -159,12 +160,13 @@ class AppHandler(BaseHTTPRequestHandler):
 
 
 def make_app_server(
-    host: str, port: int, config: dict | None, verbose: bool
+    host: str, port: int, config: dict | None, verbose: bool, root: Path = ROOT
 ) -> ThreadingHTTPServer:
     handler = type(
         "BoundAppHandler",
         (AppHandler,),
         {
+            "root": root,
             "config_json": json.dumps(config, indent=2).encode() if config else None,
             "verbose": verbose,
         },

@@ -54,13 +54,13 @@ class ApiClient:
         url = self.api_base + path
         if params:
             url += "?" + urlencode(params, doseq=True)
-        token = self.session.access_token()
-        resp = self._send(method, url, token, body)
+        used = self.session.current()
+        resp = self._send(method, url, used.access_token, body)
         if resp.status == 401:
             if not self.session.can_refresh:
                 self.session.end()
                 raise SessionEnded("expired")
-            fresh = self.session.refresh(stale_access_token=token)
+            fresh = self.session.refresh(stale=used)
             resp = self._send(method, url, fresh.access_token, body)
             if resp.status == 401:  # a brand-new token refused: give up, don't loop
                 self.session.end()

@@ -101,7 +101,8 @@ class Entry:
                 line += f" ({self.duration_ms:.0f} ms)"
         else:
             line = f"{stamp} {self.title}"
-        for label, data in (("request", self.request), ("response", self.response)):
+        first = "request" if self.kind == "http" else "details"
+        for label, data in ((first, self.request), ("response", self.response)):
             if data:
                 line += f"\n    {label}: {json.dumps(data, ensure_ascii=False, sort_keys=True)}"
         return line

@@ -89,13 +89,19 @@ class Session:
     def start(self, tokens: TokenSet) -> None:
         self._set(tokens)
 
-    def access_token(self) -> str:
-        if self.tokens is None:
+    def current(self) -> TokenSet:
+        tokens = self.tokens
+        if tokens is None:
             raise SessionEnded("signed_out")
-        return self.tokens.access_token
+        return tokens
 
-    def refresh(self, stale_access_token: str | None = None) -> TokenSet:
-        """Refresh now; with ``stale_access_token``, skip it if someone else already did.
+    def access_token(self) -> str:
+        return self.current().access_token
+
+    def refresh(self, stale: TokenSet | None = None) -> TokenSet:
+        """Refresh now; with ``stale`` (the token set a 401 came back for), skip the refresh
+        when another caller already replaced it (compared by identity: ilert's tokens carry
+        no jti, so two tokens issued in the same second can be equal strings).
 
         A refresh token that ilert rejects (revoked, expired) ends the session and
         removes everything stored for it, then raises.
@@ -104,7 +110,7 @@ class Session:
             current = self.tokens
             if current is None:
                 raise SessionEnded("signed_out")
-            if stale_access_token is not None and current.access_token != stale_access_token:
+            if stale is not None and current is not stale:
                 return current  # refreshed by another caller while we waited
             if not current.refresh_token:
                 raise SessionEnded("expired")

@@ -39,7 +39,9 @@ def redirect_with(uri: str, params: dict[str, str | None]) -> Response:
     """302 to ``uri`` with ``params`` added to its query (None values left out)."""
     query = urlencode({k: v for k, v in params.items() if v is not None}, quote_via=quote)
     sep = "" if uri.endswith(("?", "&")) else ("&" if "?" in uri else "?")
-    return Response(status=302, headers={"Location": f"{uri}{sep}{query}", "Cache-Control": "no-store"})
+    return Response(
+        status=302, headers={"Location": f"{uri}{sep}{query}", "Cache-Control": "no-store"}
+    )
 
 
 def error_redirect(uri: str, error: str, description: str, state: str | None) -> Response:
@@ -83,7 +85,13 @@ def authorize(emu: Emulator, request: Request) -> Response:
     return _login(emu, pending)
 
 
-def _login(emu: Emulator, pending: PendingRequest, message: str | None = None, username: str = "", status: int = 200) -> Response:
+def _login(
+    emu: Emulator,
+    pending: PendingRequest,
+    message: str | None = None,
+    username: str = "",
+    status: int = 200,
+) -> Response:
     app = emu.state.apps[pending.request.client_id]
     html = pages.login_page(
         app_name=app.name,
@@ -137,7 +145,9 @@ def _checked(emu: Emulator, request: Request) -> PendingRequest | Response:
     if pending is None:
         return _expired()
     if not hmac.compare_digest(request.form.get("csrf", "").encode(), pending.csrf.encode()):
-        return html_response(pages.error_page("Request refused", "The form's security token is wrong."), 403)
+        return html_response(
+            pages.error_page("Request refused", "The form's security token is wrong."), 403
+        )
     return pending
 
 
@@ -190,7 +200,9 @@ def consent_post(emu: Emulator, request: Request) -> Response:
     del emu.state.pending[pending.id]  # a decision is final
     auth = pending.request
     if decision == "deny":
-        return error_redirect(auth.redirect_uri, "access_denied", "The user denied access", auth.state)
+        return error_redirect(
+            auth.redirect_uri, "access_denied", "The user denied access", auth.state
+        )
     code = issue_code(emu, auth, session[1])
     return redirect_with(auth.redirect_uri, {"code": code, "state": auth.state})
 

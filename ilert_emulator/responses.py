@@ -39,7 +39,9 @@ API_CODES = {
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     body = json.dumps(payload, ensure_ascii=False)
     return Response(body, status=status, mimetype="application/json", headers=headers)
 

@@ -1,0 +1,146 @@
+"""Adapters from the browser to the core: Web Storage, location/history, timers, DOM helpers.
+
+Only this module, ``page`` and ``main`` touch browser objects (imported lazily so the
+rest of ``app`` stays importable in CPython).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+
+import js
+from pyodide.ffi import create_once_callable, create_proxy
+
+from app.storage import MemoryStorage, Storage
+
+document = js.document
+window = js.window
+
+
+class WebStorage:
+    """The Storage protocol over window.sessionStorage or window.localStorage."""
+
+    def __init__(self, backend: object) -> None:
+        self.backend = backend
+
+    def get(self, key: str) -> str | None:
+        value = self.backend.getItem(key)
+        return None if value is None else str(value)
+
+    def set(self, key: str, value: str) -> None:
+        self.backend.setItem(key, value)
+
+    def remove(self, key: str) -> None:
+        self.backend.removeItem(key)
+
+    def keys(self) -> Iterable[str]:
+        return [str(self.backend.key(i)) for i in range(int(self.backend.length))]
+
+
+def web_storage(name: str) -> Storage:
+    """``"sessionStorage"`` or ``"localStorage"``; memory when the browser blocks storage."""
+    try:
+        backend = getattr(window, name)
+        backend.getItem("probe")
+        return WebStorage(backend)
+    except Exception:
+        return MemoryStorage()
+
+
+def http_ready() -> None:
+    """Patch urllib to use XMLHttpRequest (idempotent; deferred so the first paint is quick)."""
+    import pyodide_http
+
+    pyodide_http.patch_all()
+
+
+async def load_json(url: str) -> dict | None:
+    """GET a JSON object with fetch() (async, no cache); None when missing or broken."""
+    try:
+        resp = await js.fetch(url, js.Object.fromEntries([["cache", "no-cache"]]))
+        if not resp.ok:
+            return None
+        data = json.loads(await resp.text())
+        return data if isinstance(data, dict) else None
+    except Exception:
+        return None
+
+
+def page_url() -> str:
+    return str(window.location.href)
+
+
+def query_string() -> str:
+    return str(window.location.search)
+
+
+def replace_url(url: str) -> None:
+    window.history.replaceState(None, "", url)
+
+
+def navigate(url: str) -> None:
+    window.location.assign(url)
+
+
+def set_timeout(fn: Callable[[], None], ms: float) -> int:
+    return int(window.setTimeout(create_once_callable(fn), max(0, int(ms))))
+
+
+def clear_timeout(handle: int | None) -> None:
+    if handle is not None:
+        window.clearTimeout(handle)
+
+
+def set_interval(fn: Callable[[], None], ms: float) -> tuple[int, object]:
+    proxy = create_proxy(fn)
+    return int(window.setInterval(proxy, int(ms))), proxy
+
+
+def clear_interval(handle: tuple[int, object] | None) -> None:
+    if handle is not None:
+        window.clearInterval(handle[0])
+        handle[1].destroy()
+
+
+def after_paint(fn: Callable[[], None]) -> None:
+    """Run ``fn`` after the browser painted (rAF + timeout): status text shows before a sync XHR."""
+    window.requestAnimationFrame(create_once_callable(lambda _t: set_timeout(fn, 0)))
+
+
+def on(node: object, event: str, fn: Callable[[object], None]) -> object:
+    proxy = create_proxy(fn)
+    node.addEventListener(event, proxy)
+    return proxy
+
+
+def by_id(element_id: str) -> object:
+    return document.getElementById(element_id)
+
+
+def el(tag: str, text: str | None = None, cls: str = "", **attrs: str) -> object:
+    """A new element; text only ever through textContent (API data is never markup)."""
+    node = document.createElement(tag)
+    if text is not None:
+        node.textContent = text
+    if cls:
+        node.className = cls
+    for name, value in attrs.items():
+        node.setAttribute(name.rstrip("_").replace("_", "-"), str(value))
+    return node
+
+
+def clear(node: object) -> None:
+    node.replaceChildren()
+
+
+def copy_text(text: str, done: Callable[[bool], None]) -> None:
+    """Copy to the clipboard; ``done(False)`` when the browser refuses (no unhandled rejection)."""
+    try:
+        promise = window.navigator.clipboard.writeText(text)
+    except Exception:
+        done(False)
+        return
+    promise.then(create_once_callable(lambda _v: done(True))).catch(
+        create_once_callable(lambda _e: done(False))
+    )

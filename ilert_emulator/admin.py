@@ -1,0 +1,163 @@
+"""Test-only admin endpoints under ``/_emulator/`` (only with ``test_controls=True``).
+
+They map 1:1 onto the Python API so tests that run the emulator in another process (the
+end-to-end suite drives ``serve.py``) can steer it. JSON in, JSON out, no CORS.
+
+    POST /_emulator/clock          {"advance": seconds}
+    POST /_emulator/faults         {"endpoint", "count"?, "status"?, "hang"?, "body"?, "content_type"?}
+    DELETE /_emulator/faults       drop pending faults
+    POST /_emulator/revoke-grants  {"username", "client_id"?, "access_tokens"?}
+    POST /_emulator/rate-limit     {"limit": n}
+    PUT  /_emulator/data           <tenant JSON>
+    POST /_emulator/reset
+    POST /_emulator/issue-code     {"client_id", "redirect_uri", "scope", "code_challenge",
+                                    "username"?, "state"?}  -> {"code"}
+    POST /_emulator/app-url        {"url", "client_id"?}
+    GET  /_emulator/state          tenant, clock, apps, rate limit
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from .responses import json_response
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+PREFIX = "/_emulator/"
+
+
+class _BadInput(Exception):
+    pass
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if not request.get_data():
+        return {}
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise _BadInput("the body must be a JSON object")
+    return body
+
+
+def _clock(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    now = emu.clock.advance(float(body.get("advance", 0)))
+    return {"now": emu.clock.iso(now), "timestamp": now}
+
+
+def _faults(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    if "endpoint" not in body:
+        raise _BadInput("endpoint is required")
+    emu.faults.add(
+        str(body["endpoint"]),
+        count=int(body.get("count", 1)),
+        status=None if body.get("status") is None else int(body["status"]),
+        hang=float(body.get("hang") or 0.0),
+        body=body.get("body"),
+        content_type=body.get("content_type"),
+    )
+    return {"pending": emu.faults.pending()}
+
+
+def _clear_faults(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    emu.faults.clear()
+    return {"pending": 0}
+
+
+def _revoke(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    if not body.get("username"):
+        raise _BadInput("username is required")
+    count = emu.revoke_grants(
+        str(body["username"]), body.get("client_id"), bool(body.get("access_tokens", False))
+    )
+    return {"revoked": count}
+
+
+def _rate_limit(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    if "limit" not in body:
+        raise _BadInput("limit is required")
+    emu.set_rate_limit(int(body["limit"]))
+    return {"limit": emu.rate_limiter.limit}
+
+
+def _data(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    emu.set_data(body)
+    return {"ok": True}
+
+
+def _reset(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    emu.reset()
+    return {"ok": True}
+
+
+def _issue_code(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        code = emu.issue_code(
+            str(body["client_id"]),
+            str(body["redirect_uri"]),
+            str(body["scope"]),
+            body.get("code_challenge"),
+            username=str(body.get("username", "alice")),
+            state=body.get("state"),
+        )
+    except KeyError as exc:
+        raise _BadInput(f"{exc.args[0]} is required") from None
+    return {"code": code}
+
+
+def _app_url(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    if not body.get("url"):
+        raise _BadInput("url is required")
+    emu.add_app_url(str(body["url"]), body.get("client_id"))
+    return {"ok": True}
+
+
+def _state(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    with emu.lock:
+        return {
+            "tenant": emu.state.tenant,
+            "now": emu.clock.iso(),
+            "timestamp": emu.clock.now(),
+            "rate_limit": emu.rate_limiter.limit,
+            "demo_client_id": emu.demo_client_id,
+            "apps": [
+                {
+                    "client_id": a.client_id,
+                    "name": a.name,
+                    "redirect_uris": a.redirect_uris,
+                    "origins": a.origins,
+                }
+                for a in emu.state.apps.values()
+            ],
+        }
+
+
+ROUTES: dict[tuple[str, str], Callable[[Emulator, dict[str, Any]], dict[str, Any]]] = {
+    ("clock", "POST"): _clock,
+    ("faults", "POST"): _faults,
+    ("faults", "DELETE"): _clear_faults,
+    ("revoke-grants", "POST"): _revoke,
+    ("rate-limit", "POST"): _rate_limit,
+    ("data", "PUT"): _data,
+    ("reset", "POST"): _reset,
+    ("issue-code", "POST"): _issue_code,
+    ("app-url", "POST"): _app_url,
+    ("state", "GET"): _state,
+}
+
+
+def handle(emu: Emulator, request: Request) -> Response:
+    name = request.path[len(PREFIX) :]
+    known = {n for n, _ in ROUTES}
+    action = ROUTES.get((name, request.method))
+    if action is None:
+        status = 405 if name in known else 404
+        return json_response({"error": f"no admin action {request.method} {request.path}"}, status)
+    try:
+        return json_response(action(emu, _body(request)))
+    except (_BadInput, ValueError, TypeError) as exc:
+        return json_response({"error": str(exc)}, 400)

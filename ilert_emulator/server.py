@@ -1,0 +1,328 @@
+"""The Emulator: state, Python test API, WSGI dispatch and the background server.
+
+One ``threading.RLock`` guards all state; a request holds it while it is handled (handlers
+only touch memory, so this costs nothing), except while an injected fault makes it hang.
+
+Hosts: ``localhost``, ``127.0.0.1``, ``app.localhost`` and ``api.localhost`` are ilert's
+generic hosts (``app.ilert.com``/``api.ilert.com``); ``TENANT.localhost`` is the tenant's host
+and any other ``*.localhost`` label is refused (an error page for the browser pages, a 404
+JSON body for the APIs).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from . import admin, api, authorize, cors, oauth, pages
+from .clock import Clock
+from .faults import ENDPOINTS, Fault, Faults
+from .ratelimit import DEFAULT_LIMIT, RateLimiter
+from .responses import api_error, html_response, json_response, oauth_error
+from .state import State
+from .store import (
+    DEFAULT_APPS,
+    DEFAULT_DATA,
+    Source,
+    load_apps,
+    load_tenant,
+    loopback_twin,
+    origin_of,
+    read_json,
+)
+from .tokens import TokenService
+
+DEMO_CLIENT_ID = "ilert-pkce-demo"
+OAUTH_PREFIX = "/api/developers/oauth2/"
+GENERIC_LABELS = ("app", "api")  # app.ilert.com and api.ilert.com
+
+
+def tenant_label(host: str) -> str | None:
+    """``demo.localhost:4598`` -> ``demo``; None for the generic hosts."""
+    if host.startswith("["):  # IPv6 literal
+        return None
+    name = host.rsplit(":", 1)[0].lower().rstrip(".")
+    if not name.endswith(".localhost"):
+        return None
+    label = name[: -len(".localhost")]
+    return None if label in GENERIC_LABELS else label
+
+
+class Emulator:
+    """A local ilert: tenant data, apps, OAuth2 endpoints, REST API and test controls."""
+
+    def __init__(
+        self,
+        data: Source = None,
+        apps: Source = None,
+        rate_limit: int = DEFAULT_LIMIT,
+        test_controls: bool = False,
+    ) -> None:
+        self._data_source = read_json(data, DEFAULT_DATA)
+        self._apps_source = read_json(apps, DEFAULT_APPS)
+        self._rate_limit = int(rate_limit)
+        self._app_urls: list[tuple[str, str]] = []  # (client_id, url) added by add_app_url
+        self.test_controls = test_controls
+        self.lock = threading.RLock()
+        self.clock = Clock()
+        self.tokens = TokenService(self.clock)
+        self.faults = Faults()
+        self.rate_limiter = RateLimiter(self.clock, self._rate_limit)
+        self.state = self._fresh_state()
+        ids = list(self.state.apps)
+        self.demo_client_id: str = DEMO_CLIENT_ID if DEMO_CLIENT_ID in ids else ids[0]
+
+    def _fresh_state(self) -> State:
+        apps = load_apps(self._apps_source)
+        if not apps:
+            raise ValueError("at least one app must be registered")
+        for client_id, url in self._app_urls:
+            apps[client_id].add_url(url)
+        return State(load_tenant(self._data_source, self.clock.now()), apps)
+
+    # -- Python test API -------------------------------------------------------------------
+    def add_app_url(self, url: str, client_id: str | None = None) -> None:
+        """Register ``url`` (and its localhost/127.0.0.1 twin) as a redirect URI and origin.
+
+        Kept across ``reset()``: it describes where the app is really served.
+        """
+        client_id = client_id or self.demo_client_id
+        origin_of(url)  # validates
+        urls = [url] + [t for t in [loopback_twin(url)] if t]
+        with self.lock:
+            if client_id not in self.state.apps:
+                raise ValueError(f"unknown client_id {client_id!r}")
+            for item in urls:
+                if (client_id, item) not in self._app_urls:
+                    self._app_urls.append((client_id, item))
+                self.state.apps[client_id].add_url(item)
+
+    def revoke_grants(
+        self, username: str, client_id: str | None = None, access_tokens: bool = False
+    ) -> int:
+        """Revoke a user's grants as ilert's UI does: refresh tokens die at once; with
+        ``access_tokens`` live access tokens are rejected too. Returns how many were revoked."""
+        with self.lock:
+            return self.tokens.revoke_grants(username, client_id, access_tokens)
+
+    def set_rate_limit(self, limit: int) -> None:
+        self.rate_limiter.set_limit(limit)
+
+    def set_data(self, data: dict[str, Any]) -> None:
+        """Replace the tenant data (until ``reset()``)."""
+        with self.lock:
+            self.state.data = load_tenant(data, self.clock.now())
+
+    def reset(self) -> None:
+        """Back to the initial data, clock, tokens, faults and rate limit."""
+        self.faults.clear()
+        with self.lock:
+            self.clock.reset()
+            self.tokens.clear()
+            self.rate_limiter.reset(self._rate_limit)
+            self.state = self._fresh_state()
+
+    def issue_code(
+        self,
+        client_id: str,
+        redirect_uri: str,
+        scope: str,
+        code_challenge: str | None,
+        username: str = "alice",
+        state: str | None = None,
+    ) -> str:
+        """What Approve would produce, without the pages. ValueError for an invalid request."""
+        args = MultiDict(
+            {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code"}
+        )
+        args["scope"] = scope
+        if code_challenge is not None:
+            args["code_challenge"] = code_challenge
+            args["code_challenge_method"] = "S256"
+        if state is not None:
+            args["state"] = state
+        with self.lock:
+            try:
+                auth = oauth.validate_authorize(self.state.apps, args)
+            except (oauth.PageError, oauth.RedirectError) as exc:
+                raise ValueError(str(exc)) from exc
+            user = self.state.user(username)
+            if user is None:
+                raise ValueError(f"unknown user {username!r}")
+            return oauth.issue_code(self, auth, str(user["username"]))
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0, log: bool = False) -> ServerHandle:
+        """Serve in a background thread; ``port=0`` picks a free port. OSError if busy."""
+        handler = WSGIRequestHandler if log else _QuietHandler
+        server = make_server(host, port, self, threaded=True, request_handler=handler)
+        # Don't wait for keep-alive connections (browsers hold them open) on close.
+        server.block_on_close = False  # type: ignore[attr-defined]
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"ilert-emulator:{server.port}",
+            daemon=True,
+        )
+        thread.start()
+        return ServerHandle(server, thread, self)
+
+    # -- WSGI ---------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        path = request.path
+        if path.startswith("/_emulator/") or path == "/_emulator":
+            if not self.test_controls:
+                return api_error(404, "Not found")
+            return admin.handle(self, request)
+        endpoint = _endpoint(path)
+        with_cors = endpoint in ("token", "token_info", "revoke", "api")
+        if with_cors and cors.is_preflight(request):
+            with self.lock:
+                allowed = self.state.allowed_origins()
+            return cors.preflight(request, allowed)
+        response = None
+        fault = self.faults.take(endpoint) if endpoint in ENDPOINTS else None
+        if fault is not None:
+            self.faults.wait(fault.hang)  # outside the lock: other requests go on
+            if fault.fails:
+                response = _fault_response(endpoint, fault)
+        with self.lock:
+            if response is None:
+                response = self._route(request, endpoint)
+            allowed = self.state.allowed_origins()
+        if with_cors:
+            cors.decorate(response, request, allowed)
+        return response
+
+    def _route(self, request: Request, endpoint: str | None) -> Response:
+        label = tenant_label(request.host)
+        if label is not None and label != self.state.tenant["name"]:
+            message = f"There is no ilert account {label!r} here."
+            if endpoint in ("authorize", "pages", "index"):
+                return html_response(pages.error_page("Unknown account", message), 404)
+            return api_error(404, message)
+        method = request.method
+        if endpoint == "api":
+            return api.handle(self, request)
+        if endpoint == "index" and method in ("GET", "HEAD"):
+            return html_response(
+                pages.index_page(
+                    tenant=self.state.tenant["name"],
+                    url=request.host_url.rstrip("/"),
+                    apps=[(a.client_id, a.name) for a in self.state.apps.values()],
+                )
+            )
+        handlers = {
+            ("authorize", "GET"): authorize.authorize,
+            ("token", "POST"): oauth.token,
+            ("token_info", "POST"): oauth.token_info,
+            ("revoke", "POST"): oauth.revoke,
+        }
+        pages_handlers = {
+            ("login", "GET"): authorize.login_get,
+            ("login", "POST"): authorize.login_post,
+            ("consent", "GET"): authorize.consent_get,
+            ("consent", "POST"): authorize.consent_post,
+            ("logout", "POST"): authorize.logout_post,
+        }
+        if endpoint == "pages":
+            name = request.path[len(OAUTH_PREFIX) :]
+            handler = pages_handlers.get((name, method))
+        else:
+            handler = handlers.get((endpoint or "", method))
+        if handler is not None:
+            return handler(self, request)
+        if endpoint in ("token", "token_info", "revoke"):
+            return oauth_error("invalid_request", f"{method} is not allowed here", 405)
+        if endpoint in ("authorize", "pages"):
+            return html_response(pages.error_page("Not allowed", f"{method} is not allowed."), 405)
+        return api_error(404, "Not found")
+
+
+def _endpoint(path: str) -> str | None:
+    if path.startswith(OAUTH_PREFIX):
+        name = path[len(OAUTH_PREFIX) :]
+        if name in ("authorize", "token", "token_info", "revoke"):
+            return name
+        if name in ("login", "consent", "logout"):
+            return "pages"
+        return "api"  # other developer paths: API rules (401/404)
+    if path == "/api" or path.startswith("/api/"):
+        return "api"
+    if path == "/":
+        return "index"
+    return None
+
+
+def _fault_response(endpoint: str | None, fault: Fault) -> Response:
+    status = fault.status if fault.status is not None else 500
+    if fault.body is not None:
+        content_type = fault.content_type or (
+            "text/html; charset=utf-8"
+            if fault.body.lstrip().startswith("<")
+            else "application/json"
+        )
+        return Response(fault.body, status=status, content_type=content_type)
+    if endpoint == "api":
+        response = api_error(status, "Injected fault")
+    elif endpoint == "authorize":
+        response = html_response(pages.error_page("Server error", "Injected fault"), status)
+    else:
+        code = "server_error" if status >= 500 else "invalid_request"
+        response = oauth_error(code, "Injected fault", status)
+    if fault.content_type:
+        response.headers["Content-Type"] = fault.content_type
+    return response
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Tests make thousands of requests; don't log each one."""
+
+
+@dataclass
+class ServerHandle:
+    """A running emulator server: ``url`` is ``http://localhost:PORT``."""
+
+    server: BaseWSGIServer
+    thread: threading.Thread
+    emulator: Emulator
+
+    @property
+    def port(self) -> int:
+        return int(self.server.port)
+
+    @property
+    def host(self) -> str:
+        return str(self.server.host)
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def tenant_url(self, tenant: str | None = None) -> str:
+        """``http://TENANT.localhost:PORT`` (the demo tenant by default)."""
+        return f"http://{tenant or self.emulator.state.tenant['name']}.localhost:{self.port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self) -> ServerHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+__all__ = ["Emulator", "ServerHandle", "json_response"]

@@ -1,0 +1,73 @@
+"""Start `serve.py` as a user would, on free ports, and stop it again (for any test)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class ServeProcess:
+    proc: subprocess.Popen
+    app_url: str
+    emulator_url: str | None = None
+
+    def admin(self, path: str, payload: object | None = None, method: str = "POST") -> object:
+        """Call the emulator's test-only endpoint /_emulator/<path> and return its JSON."""
+        assert self.emulator_url, "started without the emulator"
+        body = json.dumps(payload if payload is not None else {}).encode()
+        req = urllib.request.Request(
+            f"{self.emulator_url}/_emulator/{path.lstrip('/')}",
+            data=body,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw.strip() else None
+
+    def reset(self) -> None:
+        self.admin("reset")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start_serve(*args: str) -> ServeProcess:
+    """Start serve.py on free ports (127.0.0.1 only) and wait for the URLs it prints."""
+    cmd = [sys.executable, str(ROOT / "serve.py"), "--host", "127.0.0.1", "--port", "0"]
+    cmd += list(args)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+    urls: dict[str, str] = {}
+    lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        match = re.match(r"(App|Emulator):\s+(\S+)", line)
+        if match:
+            urls[match.group(1)] = match.group(2).rstrip("/")
+        if line.startswith("Open the app URL"):
+            break
+    if "App" not in urls:
+        proc.kill()
+        raise RuntimeError("serve.py did not start:\n" + "".join(lines))
+    return ServeProcess(proc, urls["App"] + "/", urls.get("Emulator"))

@@ -1,0 +1,41 @@
+"""The vendored runtime on disk is exactly what its manifest pins."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+from scripts import vendor_runtime
+from tests.serving import ROOT
+
+
+def test_files_match_the_manifest() -> None:
+    assert vendor_runtime.check() == []
+
+
+def test_manifest_pins_the_expected_versions() -> None:
+    manifest = vendor_runtime.load_manifest()
+    packages = manifest["packages"]
+    assert packages["@pyscript/core"]["version"] == "0.7.31"
+    assert packages["pyodide"]["version"].startswith("314.0.")
+    assert packages["pyodide-http"]["version"] == "0.2.2"
+    for entry in manifest["files"].values():
+        assert len(entry["sha256"]) == 64
+
+
+def test_page_and_config_point_only_at_vendored_files() -> None:
+    html = (ROOT / "index.html").read_text()
+    config = tomllib.loads((ROOT / "pyscript.toml").read_text())
+    assert "://" not in html.replace("http://www.w3.org", "")
+    assert config["interpreter"].startswith("./static/vendor/")
+    for source in config["files"]:
+        assert source.startswith("./"), source
+    files = vendor_runtime.load_manifest()["files"]
+    assert config["interpreter"].removeprefix("./static/vendor/") in files
+    wheels = [s for s in config["files"] if s.endswith(".whl")]
+    assert wheels and all(w.removeprefix("./static/vendor/") in files for w in wheels)
+
+
+def test_manifest_is_valid_json_with_sorted_files() -> None:
+    manifest = json.loads((ROOT / "static/vendor/MANIFEST.json").read_text())
+    assert list(manifest["files"]) == sorted(manifest["files"])
