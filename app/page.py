@@ -82,7 +82,7 @@ class App:
         if not config_found and not self.settings.client_id:
             self.notice(errors.explain(errors.ConfigError(["no config.json next to the page"])))
         if callback_params is not None:
-            self.run("Finishing sign-in", lambda: self.finish_sign_in(callback_params))
+            self.run("Finishing sign-in", lambda: self.callback_or_resume(callback_params))
         elif self.has_stored_session():
             self.safe(self.resume)
 
@@ -263,6 +263,16 @@ class App:
         )
         self.status("Going to ilert to sign in…")
         b.navigate(url)
+
+    def callback_or_resume(self, params: dict[str, str]) -> None:
+        """Handle the redirect; if it is unusable but this tab is signed in, stay signed in."""
+        try:
+            self.finish_sign_in(params)
+        except errors.CallbackError:
+            if self.has_stored_session() and self.session.signed_in:
+                self.render_signed_in()
+                self.safe(self._load_data)
+            raise
 
     def finish_sign_in(self, params: dict[str, str]) -> None:
         from app import callback

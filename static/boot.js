@@ -1,6 +1,20 @@
 // Boot progress and failure reporting for the page shell, before Python is up.
 // Python marks the page ready by setting <html data-app-ready> and hiding #boot.
 const $ = (id) => document.getElementById(id);
+
+// PyScript loads its plugin chunks (editor, terminal, game, donkey, ...) once per interpreter
+// type, each type by its own config; pyscript.toml turns them off for `py`, but the `mpy` side
+// has no config on this page (it runs no MicroPython), so PyScript would load all of them.
+// PyScript's documented <mpy-config> element gives it one (inline JSON: no extra request).
+// This module runs before core.js (module scripts run in document order), so PyScript sees it;
+// it is added here because the parser would end <head> at an unknown element.
+// (error: PyScript still imports its 0.7 KB error chunk, to switch the on-page errors off.)
+const mpyConfig = document.createElement("mpy-config");
+mpyConfig.textContent = JSON.stringify({
+  plugins: ["!error", "!py-editor", "!py-terminal", "!py-game", "!donkey",
+    "!deprecations-manager", "!codemirror"],
+});
+document.head.append(mpyConfig);
 const started = performance.now();
 let stage = "Loading the Python runtime (about 13 MB the first time)";
 

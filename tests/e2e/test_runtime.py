@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
+import ast
 import gzip
 import hashlib
 import json
+import re
+import string
+import sys
+import threading
+import tomllib
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Route, expect
 
-from .conftest import ROOT, AppPage, ServeProcess, open_app_page
+import serve
+from tests.serving import ROOT, ServeProcess
+
+from .conftest import BOOT_TIMEOUT_MS, AppPage, open_app_page
 
 MANIFEST = json.loads((ROOT / "static/vendor/MANIFEST.json").read_text())
+PYSCRIPT = "/static/vendor/pyscript-0.7.31/"
+PYODIDE = "/static/vendor/pyodide-314.0.2/"
+# Everything a cold load of the app may request (paths on the app's server). PyScript's
+# error chunk is the one plugin it imports even when turned off (to switch on-page errors off).
+COLD_LOAD_ALLOWED = [
+    r"/",
+    r"/static/(app\.css|boot\.js|favicon\.svg)",
+    r"/pyscript\.toml",
+    r"/config\.json",
+    re.escape(PYSCRIPT) + r"(core\.js|core-\w+\.js|toml-[\w-]+\.js|error-[\w-]+\.js)",
+    re.escape(PYODIDE)
+    + r"(pyodide\.mjs|pyodide\.asm\.mjs|pyodide\.asm\.wasm|python_stdlib\.zip|pyodide-lock\.json)",
+    r"/static/vendor/wheels/[\w.-]+\.whl",
+    r"/app/\w+\.py",
+]
+UNUSED_PLUGIN_CHUNKS = (
+    "py-editor",
+    "py-terminal",
+    "py-game",
+    "donkey",
+    "deprecations-manager",
+    "codemirror",
+    "xterm",
+    "mpy-",
+)
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +133,74 @@ def test_served_vendor_files_match_the_manifest(static_served: ServeProcess) -> 
                 body = gzip.decompress(body)
             assert "immutable" in resp.headers["Cache-Control"], rel
         assert hashlib.sha256(body).hexdigest() == entry["sha256"], rel
+
+
+def test_cold_load_requests_only_what_the_app_uses(browser: Browser, static_served) -> None:
+    app_page, context = open_app_page(browser, static_served.app_url)
+    app_page.page.wait_for_timeout(500)  # late requests (plugins load after boot) count too
+    context.close()
+    paths = [urlsplit(u).path for u in app_page.requests]
+    unexpected = [p for p in paths if not any(re.fullmatch(a, p) for a in COLD_LOAD_ALLOWED)]
+    assert unexpected == []
+    assert not [p for p in paths if any(c in p for c in UNUSED_PLUGIN_CHUNKS)]
+    assert len(paths) == len(set(paths)), "a file was requested twice"
+    assert f"{PYODIDE}python_stdlib.zip" in paths
+
+
+def app_stdlib_imports() -> list[str]:
+    """The standard-library modules app/*.py import (dotted names, as imported)."""
+    names = set()
+    for path in (ROOT / "app").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+    return sorted(n for n in names if n.split(".")[0] in sys.stdlib_module_names)
+
+
+@pytest.fixture(scope="module")
+def stdlib_probe_url(tmp_path_factory: pytest.TempPathFactory):
+    """tests/e2e/pages/stdlib.html on the app's runtime, served by serve.py's handler."""
+    root = tmp_path_factory.mktemp("stdlib-probe")
+    (root / "static").symlink_to(ROOT / "static")
+    html = (ROOT / "index.html").read_text(encoding="utf-8")
+    core = re.search(r'src="(static/vendor/pyscript-[^"]+/core\.js)"', html).group(1)
+    page = string.Template((Path(__file__).parent / "pages/stdlib.html").read_text())
+    (root / "index.html").write_text(
+        page.substitute(core=core, modules=repr(app_stdlib_imports())), encoding="utf-8"
+    )
+    config = tomllib.loads((ROOT / "pyscript.toml").read_text(encoding="utf-8"))
+    (root / "pyscript.toml").write_text(
+        f"interpreter = {json.dumps(config['interpreter'])}\n"
+        f"plugins = {json.dumps(config.get('plugins', []))}\n",
+        encoding="utf-8",
+    )
+    server = serve.make_app_server("127.0.0.1", 0, None, False, root=root)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://localhost:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_stdlib_modules_the_app_imports_load_from_pyc(browser: Browser, stdlib_probe_url) -> None:
+    modules = app_stdlib_imports()
+    assert "json" in modules and "urllib.parse" in modules
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(stdlib_probe_url)
+    page.wait_for_selector("html[data-stdlib]", state="attached", timeout=BOOT_TIMEOUT_MS)
+    report = json.loads(page.get_attribute("html", "data-stdlib"))
+    context.close()
+    assert report["python"].startswith("3.14.")
+    assert sorted(report["modules"]) == modules
+    # The rest are compiled into the interpreter: C modules or frozen bytecode.
+    from_zip = {n: m for n, m in report["modules"].items() if m["loader"] == "zipimporter"}
+    assert "json" in from_zip and "urllib.parse" in from_zip
+    others = {m["loader"] for n, m in report["modules"].items() if n not in from_zip}
+    assert others <= {"BuiltinImporter", "FrozenImporter"}
+    for name, module in from_zip.items():
+        assert module["file"].startswith("/lib/python314.zip/"), name
+        assert module["file"].endswith(".pyc"), name
+    # Without the sources a traceback still names the stdlib file and line.
+    assert re.search(r'python314\.zip/json/decoder\.py", line \d+', report["traceback"])

@@ -1,0 +1,85 @@
+"""Helpers for the app's end-to-end tests: reset, sign in via the emulator's pages, read state."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Page, expect
+
+from .conftest import BOOT_TIMEOUT_MS, AppPage, ServeProcess
+
+IDLE = "html[data-app-ready]:not([data-busy])"
+SETTINGS_KEY = "ilert-pkce:settings"
+TOKENS_KEY = "ilert-pkce:tokens"
+CALLBACK_RE = re.compile(r"[?&](code|error|state)=")
+
+
+def wait_idle(page: Page) -> None:
+    page.wait_for_selector(IDLE, state="attached", timeout=BOOT_TIMEOUT_MS)
+
+
+def reset(app: AppPage, served: ServeProcess, settings: dict | None = None) -> Page:
+    """Fresh emulator, empty storage (optionally saved settings), the app booted and idle."""
+    served.reset()
+    page = app.page
+    page.unroute_all(behavior="ignoreErrors")
+    # A same-origin document without Python to clear storage on; its automatic
+    # /favicon.ico request would be a 404 in the console, so answer it here.
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    page.goto(app.url + "static/favicon.svg")
+    page.evaluate(
+        "([key, value]) => { sessionStorage.clear(); localStorage.clear();"
+        " if (value) localStorage.setItem(key, value); }",
+        [SETTINGS_KEY, json.dumps(settings) if settings else ""],
+    )
+    page.unroute("**/favicon.ico")
+    app.console.clear()
+    app.page_errors.clear()
+    app.requests.clear()
+    app.goto()
+    wait_idle(page)
+    return page
+
+
+def approve(page: Page, user: str = "alice", decision: str = "Approve") -> None:
+    """On the emulator's pages: pick the user (by username), then Approve or Deny."""
+    page.locator(f"button[name=username][value={user}]").click()
+    page.get_by_role("button", name=decision).click()
+
+
+def sign_in(app: AppPage, user: str = "alice", decision: str = "Approve") -> Page:
+    page = app.page
+    page.get_by_role("button", name="Sign in with ilert").click()
+    approve(page, user, decision)
+    app.wait_ready()
+    wait_idle(page)
+    return page
+
+
+def session_item(page: Page, key: str) -> object:
+    raw = page.evaluate("k => sessionStorage.getItem(k)", key)
+    return json.loads(raw) if raw else None
+
+
+def storage_dump(page: Page) -> str:
+    return page.evaluate(
+        "() => JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage)])"
+    )
+
+
+def flow_log(page: Page) -> str:
+    return page.locator("#flow-log").inner_text()
+
+
+def expect_notice(page: Page, kind: str, text: str | None = None) -> None:
+    notice = page.locator("#notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_have_attribute("data-kind", kind)
+    if text:
+        expect(notice).to_contain_text(text)
+
+
+def hosts(urls: list[str]) -> set[str]:
+    return {urlsplit(u).netloc for u in urls if not u.startswith(("data:", "blob:"))}
