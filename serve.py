@@ -6,7 +6,8 @@
 The app is a folder of static files; this server adds what a good static host adds: correct
 MIME types (the browser refuses WebAssembly served as anything but application/wasm),
 immutable caching for the versioned runtime under static/vendor/, no-cache for the page and
-its Python, and gzip. Only the app's own files are served, never the rest of the repository.
+its Python (revalidated by ETag: an unchanged file costs a 304), and gzip. Only the app's
+own files are served, never the rest of the repository.
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ def cache_control(rel: str) -> str:
     return IMMUTABLE if rel.startswith("static/vendor/") else "no-cache"
 
 
+def etag_of(path: Path) -> str:
+    """A weak validator from size and mtime (weak: the same for the gzip and plain bodies)."""
+    stat = path.stat()
+    return f'W/"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+
+
 class GzipCache:
     """gzip each compressible file once per (mtime, size): the 10 MB wasm costs ~0.5 s to pack."""
 
@@ -120,6 +127,10 @@ class AppHandler(BaseHTTPRequestHandler):
             self._send(404, b"Not found\n", ".txt", "no-cache", None, send_body)
             return
         rel = path.relative_to(self.root).as_posix()
+        if etag_of(path) in self.headers.get("If-None-Match", ""):
+            # Revalidation of a no-cache file (the page, its Python) that did not change.
+            self._send(304, b"", path.suffix, cache_control(rel), path, send_body=False)
+            return
         self._send(200, path.read_bytes(), path.suffix, cache_control(rel), path, send_body)
 
     def _send(
@@ -133,12 +144,13 @@ class AppHandler(BaseHTTPRequestHandler):
     ) -> None:
         encoding = None
         accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
-        if accepts_gzip and suffix in COMPRESSIBLE and len(body) > 1024:
+        if accepts_gzip and suffix in COMPRESSIBLE and len(body) > 1024 and status != 304:
             body = self.gzip_cache.get(path, body) if path else gzip.compress(body, mtime=0)
             encoding = "gzip"
         self.send_response(status)
         self.send_header("Content-Type", MIME_TYPES.get(suffix, "application/octet-stream"))
-        self.send_header("Content-Length", str(len(body)))
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", cache)
         if encoding:
             self.send_header("Content-Encoding", encoding)
@@ -148,6 +160,7 @@ class AppHandler(BaseHTTPRequestHandler):
             self.send_header(
                 "Last-Modified", email.utils.formatdate(path.stat().st_mtime, usegmt=True)
             )
+            self.send_header("ETag", etag_of(path))
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
         self.end_headers()

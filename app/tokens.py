@@ -84,6 +84,8 @@ def error_from_response(resp: transport.Response, grant: str = "", attempt: int 
     """The typed error for a non-2xx answer from a token endpoint."""
     if resp.status == 429:
         return RateLimited(backoff.delay(attempt))
+    if resp.status >= 500:  # transient whatever the body says: retry later, don't sign out
+        return ServerError(resp.status, backoff.delay(attempt), _description(resp))
     body: object = None
     if resp.body.strip():
         try:
@@ -97,11 +99,20 @@ def error_from_response(resp: transport.Response, grant: str = "", attempt: int 
         if isinstance(text, str) and text:  # RFC 6749: {"error": code, "error_description"}
             desc = body.get("error_description")
             return OAuthError(resp.status, text, desc if isinstance(desc, str) else "", grant)
-    if resp.status >= 500:
-        return ServerError(resp.status, backoff.delay(attempt))
     if body is None and resp.body.strip() and not resp.is_json:
         return NonJsonResponse(resp.status, "error page instead of JSON")
     return MalformedResponse(resp.status, "unexpected error body")
+
+
+def _description(resp: transport.Response) -> str:
+    try:
+        body = resp.json()
+    except MalformedResponse:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    text = body.get("error_description") or body.get("error") or ""
+    return text if isinstance(text, str) else ""
 
 
 def _loggable(data: object) -> dict:

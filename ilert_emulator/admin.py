@@ -4,7 +4,8 @@ They map 1:1 onto the Python API so tests that run the emulator in another proce
 end-to-end suite drives ``serve.py``) can steer it. JSON in, JSON out, no CORS.
 
     POST /_emulator/clock          {"advance": seconds}
-    POST /_emulator/faults         {"endpoint", "count"?, "status"?, "hang"?, "body"?, "content_type"?}
+    POST /_emulator/faults         {"endpoint", "count"?, "status"?, "hang"?, "body"?,
+                                    "content_type"?}
     DELETE /_emulator/faults       drop pending faults
     POST /_emulator/revoke-grants  {"username", "client_id"?, "access_tokens"?}
     POST /_emulator/rate-limit     {"limit": n}

@@ -71,11 +71,14 @@ def authorize(emu: Emulator, request: Request) -> Response:
         return error_redirect(
             request.args["redirect_uri"], exc.error, exc.description, request.args.get("state")
         )
+    now = emu.clock.now()
+    for stale in [p for p, r in emu.state.pending.items() if r.expires < now]:
+        del emu.state.pending[stale]
     pending = PendingRequest(
         id=secrets.token_urlsafe(24),
         request=auth,
         csrf=secrets.token_urlsafe(24),
-        expires=emu.clock.now() + PENDING_TTL,
+        expires=now + PENDING_TTL,
     )
     emu.state.pending[pending.id] = pending
     session = _session_user(emu, request)

@@ -136,6 +136,10 @@ def validate_authorize(apps: dict[str, App], args: MultiDict[str, str]) -> AuthR
 
 def issue_code(emu: Emulator, request: AuthRequest, username: str) -> str:
     """Mint an authorization code for an approved request (28 hex characters, as ilert's)."""
+    now = emu.clock.now()
+    # Forget codes long past expiry (kept a while so a reuse is reported as such).
+    for old in [c for c, r in emu.state.codes.items() if r.expires < now - 3600]:
+        del emu.state.codes[old]
     code = secrets.token_hex(14)
     emu.state.codes[code] = CodeRecord(
         code=code,
@@ -144,7 +148,7 @@ def issue_code(emu: Emulator, request: AuthRequest, username: str) -> str:
         scope=request.scope,
         code_challenge=request.code_challenge,
         username=username,
-        expires=emu.clock.now() + CODE_TTL,
+        expires=now + CODE_TTL,
     )
     return code
 

@@ -11,6 +11,7 @@ JSON body for the APIs).
 
 from __future__ import annotations
 
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -159,7 +160,16 @@ class Emulator:
     def serve(self, host: str = "127.0.0.1", port: int = 0, log: bool = False) -> ServerHandle:
         """Serve in a background thread; ``port=0`` picks a free port. OSError if busy."""
         handler = WSGIRequestHandler if log else _QuietHandler
-        server = make_server(host, port, self, threaded=True, request_handler=handler)
+        # Bind the socket ourselves: Werkzeug prints and calls sys.exit() when a port is busy,
+        # and callers want a plain OSError (EADDRINUSE) instead.
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+            sock.listen(128)
+            server = make_server(
+                host, port, self, threaded=True, request_handler=handler, fd=sock.fileno()
+            )  # Werkzeug keeps a duplicate of the descriptor
         # Don't wait for keep-alive connections (browsers hold them open) on close.
         server.block_on_close = False  # type: ignore[attr-defined]
         thread = threading.Thread(

@@ -3,8 +3,9 @@
 Both come from JSON files (``data/demo.json`` and ``data/apps.json`` by default); callers may
 pass their own path or an already-parsed dict. Tenant data is API-shaped: every list holds
 objects exactly as ilert's REST API returns them. Time stamps may be written relative to the
-moment the data is loaded, as ``"@now"``, ``"@now-35m"`` or ``"@now+1d2h"`` (units d, h, m, s),
-so the demo's current shifts and fresh alerts stay current whenever it starts.
+moment the data is loaded, as ``"@now"``, ``"@now-35m"`` or ``"@now+1d2h"`` (units d, h, m, s;
+the sign applies to the whole offset), so the demo's current shifts and fresh alerts stay
+current whenever it starts.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ COLLECTIONS = (
     "onCalls",
 )
 
-_RELATIVE = re.compile(r"^@now((?:[+-]\d+[dhms])*)$")
-_PART = re.compile(r"([+-])(\d+)([dhms])")
+_RELATIVE = re.compile(r"^@now(?:([+-])((?:\d+[dhms])+))?$")
+_PART = re.compile(r"(\d+)([dhms])")
 _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 Source = str | Path | dict[str, Any] | None
@@ -79,11 +80,9 @@ def resolve_times(value: Any, now: float) -> Any:
     if isinstance(value, str):
         match = _RELATIVE.match(value)
         if match:
-            delta = sum(
-                (1 if sign == "+" else -1) * int(n) * _UNIT[unit]
-                for sign, n, unit in _PART.findall(match.group(1))
-            )
-            return iso(now + delta)
+            sign = -1 if match.group(1) == "-" else 1
+            parts = _PART.findall(match.group(2) or "")
+            return iso(now + sign * sum(int(n) * _UNIT[unit] for n, unit in parts))
     return value
 
 

@@ -100,8 +100,13 @@ def test_happy_path_end_to_end(app_page: AppPage, served: ServeProcess) -> None:
     expect(info).to_contain_text("alice")
 
     log = flow_log(page)
-    secrets = [code, before["access_token"], before["refresh_token"], after["access_token"],
-               after["refresh_token"]]
+    secrets = [
+        code,
+        before["access_token"],
+        before["refresh_token"],
+        after["access_token"],
+        after["refresh_token"],
+    ]
     assert "[redacted]" in log and "grant_type" in log and "→ 200" in log
     for secret in secrets:
         assert secret not in log

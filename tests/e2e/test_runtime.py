@@ -97,7 +97,10 @@ def test_shell_is_usable_before_python_is_ready(browser: Browser, static_served)
     expect(sign_in).to_be_disabled()
     expect(page.locator("#boot progress")).to_be_visible()
     expect(page.locator("#boot")).to_contain_text("Loading the Python runtime")
-    page.wait_for_function("() => true")  # let the route handler run
+    for _ in range(200):  # the wasm is requested once pyodide.mjs runs: wait for it
+        if held:
+            break
+        page.wait_for_timeout(50)
     assert held, "the runtime request was not intercepted"
     held[0].continue_()
     page.wait_for_selector("html[data-app-ready]", state="attached", timeout=60_000)

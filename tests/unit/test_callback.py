@@ -16,8 +16,12 @@ from app.errors import (
     explain,
 )
 
-SETTINGS = Settings(client_id="c", ilert_host="http://localhost:4598",
-                    api_base="http://localhost:4598/api", scope="profile")
+SETTINGS = Settings(
+    client_id="c",
+    ilert_host="http://localhost:4598",
+    api_base="http://localhost:4598/api",
+    scope="profile",
+)
 
 
 def begin() -> tuple[storage.MemoryStorage, storage.Attempt]:

@@ -156,15 +156,37 @@ def test_refresh_keeps_refresh_token_when_none_returned(emulator) -> None:
 @pytest.mark.parametrize(
     ("status", "body", "ctype", "expected", "kind"),
     [
-        (400, '{"error":"invalid_grant","error_description":"RFC shape"}',
-         "application/json", OAuthError, "code_invalid"),
-        (401, '{"code":"invalid_grant","error":"ilert shape"}',
-         "application/json", OAuthError, "code_invalid"),
+        (
+            400,
+            '{"error":"invalid_grant","error_description":"RFC shape"}',
+            "application/json",
+            OAuthError,
+            "code_invalid",
+        ),
+        (
+            401,
+            '{"code":"invalid_grant","error":"ilert shape"}',
+            "application/json",
+            OAuthError,
+            "code_invalid",
+        ),
         (404, "<html><body>Not found</body></html>", "text/html", NonJsonResponse, "non_json"),
         (502, "<html><body>Bad gateway</body></html>", "text/html", ServerError, "server_error"),
-        (500, '{"code":"server_error","error":"boom"}', "application/json", OAuthError,
-         "oauth_error"),
+        (
+            500,
+            '{"code":"server_error","error":"boom"}',
+            "application/json",
+            ServerError,
+            "server_error",
+        ),
         (400, "{broken", "application/json", MalformedResponse, "malformed"),
+        (
+            400,
+            '{"code":"invalid_scope","error":"no"}',
+            "application/json",
+            OAuthError,
+            "invalid_scope",
+        ),
         (200, "{broken", "application/json", MalformedResponse, "malformed"),
         (200, "<html>hello</html>", "text/html", NonJsonResponse, "non_json"),
         (200, '{"no":"token"}', "application/json", MalformedResponse, "malformed"),
@@ -286,8 +308,9 @@ def test_401_refreshes_once_and_retries(emulator) -> None:
 def test_401_twice_gives_up_without_looping(emulator) -> None:
     rec = Recorder()
     session, api, store, _ = signed_in(emulator, send=rec)
-    emulator.faults.add("api", count=5, status=401, body='{"status":401}',
-                        content_type="application/json")
+    emulator.faults.add(
+        "api", count=5, status=401, body='{"status":401}', content_type="application/json"
+    )
     with pytest.raises(SessionEnded):
         api.current_user()
     assert rec.count("/users/current") == 2 and rec.count("/oauth2/token") == 2

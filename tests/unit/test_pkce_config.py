@@ -12,8 +12,12 @@ from app.config import Settings
 from app.errors import ConfigError
 from app.storage import MemoryStorage, peek_attempt
 
-GOOD = Settings(client_id="ilert-pkce-demo", ilert_host="http://localhost:4598",
-                api_base="http://localhost:4598/api", scope="profile source:w")
+GOOD = Settings(
+    client_id="ilert-pkce-demo",
+    ilert_host="http://localhost:4598",
+    api_base="http://localhost:4598/api",
+    scope="profile source:w",
+)
 
 
 def test_rfc7636_appendix_b_vector() -> None:
@@ -66,17 +70,25 @@ def test_redirect_uri_defaults_to_page_url() -> None:
     assert s.effective_redirect_uri("http://localhost:4597/?code=1&state=2#x") == (
         "http://localhost:4597/"
     )
-    assert Settings(client_id="x", redirect_uri="https://a.b/cb").effective_redirect_uri(
-        "http://localhost:4597/"
-    ) == "https://a.b/cb"
+    assert (
+        Settings(client_id="x", redirect_uri="https://a.b/cb").effective_redirect_uri(
+            "http://localhost:4597/"
+        )
+        == "https://a.b/cb"
+    )
 
 
 def test_validate_good_and_bad() -> None:
     assert config.validate(GOOD) == []
     problems = config.validate(
-        Settings(client_id="", ilert_host="ftp://x", tenant="Bad Tenant!",
-                 api_base="http://ilert.example/api", redirect_uri="https://a/b?c=1",
-                 scope="profile bogus:x")
+        Settings(
+            client_id="",
+            ilert_host="ftp://x",
+            tenant="Bad Tenant!",
+            api_base="http://ilert.example/api",
+            redirect_uri="https://a/b?c=1",
+            scope="profile bogus:x",
+        )
     )
     text = " | ".join(problems)
     for needle in ("client id", "ilert host", "tenant", "https", "redirect URI", "scope"):
@@ -85,8 +97,13 @@ def test_validate_good_and_bad() -> None:
 
 
 def test_merge_defaults_with_saved() -> None:
-    defaults = {"client_id": "demo", "ilert_host": "http://localhost:4598", "tenant": "demo",
-                "unknown": "ignored", "scope": 5}
+    defaults = {
+        "client_id": "demo",
+        "ilert_host": "http://localhost:4598",
+        "tenant": "demo",
+        "unknown": "ignored",
+        "scope": 5,
+    }
     merged = config.merge(defaults, {"client_id": "", "tenant": "", "scope": "profile"})
     assert merged.client_id == "demo"  # empty saved value falls back to the default
     assert merged.tenant == ""  # but an emptied tenant is the user's choice

@@ -78,7 +78,9 @@ def test_jwt_decode_and_claims() -> None:
     assert "1970-01-01 00:00:00 UTC" in rows["exp"][1]
 
 
-@pytest.mark.parametrize("garbage", [None, "", "abc", "a.b.c", "!!!.???.x", f"{b64([1])}.{b64(2)}.x"])
+@pytest.mark.parametrize(
+    "garbage", [None, "", "abc", "a.b.c", "!!!.???.x", f"{b64([1])}.{b64(2)}.x"]
+)
 def test_jwt_decode_tolerates_garbage(garbage: object) -> None:
     decoded = jwt_display.decode(garbage)
     assert decoded.error and decoded.payload == {}
@@ -150,9 +152,10 @@ def test_error_kinds() -> None:
     kinds = [errors.explain(e).kind for e in ALL_ERRORS]
     assert len(set(kinds)) >= 18
     assert errors.explain(errors.ScopeNotGranted("source", "w")).severity == "info"
-    assert "not allowed by the granted scope" in errors.explain(
-        errors.ScopeNotGranted("source", "w")
-    ).message.lower()
+    assert (
+        "not allowed by the granted scope"
+        in errors.explain(errors.ScopeNotGranted("source", "w")).message.lower()
+    )
     assert errors.explain(errors.RateLimited(12)).retry_after == 12
 
 
@@ -171,7 +174,9 @@ def make_session(tokens: TokenSet | None, now: float) -> Session:
     store = MemoryStorage()
     if tokens:
         set_json(store, TOKENS_KEY, tokens.to_dict())
-    client = TokenClient("c", "http://127.0.0.1:9/t", "http://127.0.0.1:9/i", "http://127.0.0.1:9/r")
+    client = TokenClient(
+        "c", "http://127.0.0.1:9/t", "http://127.0.0.1:9/i", "http://127.0.0.1:9/r"
+    )
     return Session(store, client, clock=lambda: now)
 
 
