@@ -453,6 +453,8 @@ class App:
         self.run("Loading your ilert data", self._load_data)
 
     def _load_data(self) -> None:
+        if not self.session.signed_in:  # ended meanwhile (expiry tick, sign-out)
+            return
         features = grants.Features.for_scope(self.session.scope)
         self._section("profile", features.profile, "profile", scopes.READ, self._load_profile)
         self._section("sources", features.sources, "source", scopes.READ, self._load_sources)

@@ -103,7 +103,7 @@ def login_page(
 </form>
 </section>
 <section aria-labelledby="type">
-<h2 id="type">Or type a username</h2>
+<h2 id="type">Another user</h2>
 <form method="post" action="login">{hidden}
 <label for="username">Username</label>
 <input type="text" id="username" name="username" value="{escape(username)}"

@@ -258,3 +258,45 @@ def test_non_ascii_user(app_page: AppPage, served: ServeProcess) -> None:
     page = reset(app_page, served)
     sign_in(app_page, user="juergen")
     expect(page.locator("#profile")).to_contain_text("Jürgen Groß")
+
+
+def _expire_soon(app: AppPage, seconds: float) -> None:
+    """Make this tab's token set expire ``seconds`` from now (the client's own clock), reload."""
+    app.page.evaluate(
+        """([key, seconds]) => {
+            const t = JSON.parse(sessionStorage.getItem(key));
+            t.expires_at = Date.now() / 1000 + seconds;
+            t.obtained_at = Date.now() / 1000 - 3000;
+            sessionStorage.setItem(key, JSON.stringify(t));
+        }""",
+        [TOKENS_KEY, seconds],
+    )
+    app.goto()
+    wait_idle(app.page)
+
+
+def test_auto_refresh_shortly_before_expiry(app_page: AppPage, served: ServeProcess) -> None:
+    page = reset(app_page, served)
+    sign_in(app_page)
+    before = session_item(page, TOKENS_KEY)
+    _expire_soon(app_page, 45)  # inside the 60 s margin: the next tick refreshes
+    page.wait_for_function(
+        "([key, old]) => JSON.parse(sessionStorage.getItem(key) || '{}').refresh_token !== old",
+        arg=[TOKENS_KEY, before["refresh_token"]],
+        timeout=15_000,
+    )
+    wait_idle(page)
+    assert "refreshing automatically" in flow_log(page)
+    expect(page.locator("#countdown")).to_have_text(re.compile(r"^5\d:\d\d$"))
+
+
+def test_session_without_refresh_token_ends_at_expiry(
+    app_page: AppPage, served: ServeProcess
+) -> None:
+    page = reset(app_page, served, {"scope": "profile"})
+    sign_in(app_page)
+    _expire_soon(app_page, 2)
+    expect_notice(page, "session_ended", "expired")
+    expect(page.locator("#signed-in")).to_be_hidden()
+    assert session_item(page, TOKENS_KEY) is None
+    expect(page.locator("#notice").get_by_role("button", name="Sign in again")).to_be_visible()

@@ -146,8 +146,25 @@ def test_cold_load_requests_only_what_the_app_uses(browser: Browser, static_serv
     unexpected = [p for p in paths if not any(re.fullmatch(a, p) for a in COLD_LOAD_ALLOWED)]
     assert unexpected == []
     assert not [p for p in paths if any(c in p for c in UNUSED_PLUGIN_CHUNKS)]
-    assert len(paths) == len(set(paths)), "a file was requested twice"
+    assert len(paths) == len(set(paths)), "a file was requested twice (preload not matched?)"
     assert f"{PYODIDE}python_stdlib.zip" in paths
+    # A preload hint that does not match its use shows as "preloaded but not used" warnings.
+    warnings = [m.text for m in app_page.console if m.type in ("warning", "error")]
+    assert not [w for w in warnings if "preload" in w.lower()]
+    assert set(preload_hints()) <= set(paths)
+
+
+def preload_hints() -> list[str]:
+    html = (ROOT / "index.html").read_text(encoding="utf-8")
+    return ["/" + h for h in re.findall(r'<link rel="(?:module)?preload" href="([^"]+)"', html)]
+
+
+def test_preload_hints_point_at_files_that_exist() -> None:
+    hints = preload_hints()
+    assert f"{PYODIDE}pyodide.asm.wasm" in hints
+    vendored = {f"/static/vendor/{rel}" for rel in MANIFEST["files"]}
+    for hint in hints:
+        assert hint in vendored or (ROOT / hint.lstrip("/")).is_file(), hint
 
 
 def app_stdlib_imports() -> list[str]:
