@@ -55,10 +55,15 @@ def http_ready() -> None:
     pyodide_http.patch_all()
 
 
-async def load_json(url: str) -> dict | None:
-    """GET a JSON object with fetch() (async, no cache); None when missing or broken."""
+def fetch_no_cache(url: str) -> object:
+    """Start a fetch() now (returns the promise), so it runs while Python imports."""
+    return js.fetch(url, js.Object.fromEntries([["cache", "no-cache"]]))
+
+
+async def load_json(pending: object) -> dict | None:
+    """The JSON object of a fetch() started with fetch_no_cache; None when missing or broken."""
     try:
-        resp = await js.fetch(url, js.Object.fromEntries([["cache", "no-cache"]]))
+        resp = await pending
         if not resp.ok:
             return None
         data = json.loads(await resp.text())

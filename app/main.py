@@ -7,6 +7,8 @@ token/API clients are loaded only when first needed, so the sign-in button is re
 
 from app import browser, callback, config
 
+config_request = browser.fetch_no_cache("config.json")  # in flight while the rest loads
+
 params = callback.parse_query(browser.query_string())
 is_callback = callback.is_callback(params)
 if is_callback:
@@ -20,7 +22,7 @@ from app.page import App  # noqa: E402 (after the address bar is clean)
 
 session_store = browser.web_storage("sessionStorage")
 local_store = browser.web_storage("localStorage")
-defaults = await browser.load_json("config.json")  # noqa: F704 (PyScript allows top-level await)
+defaults = await browser.load_json(config_request)  # noqa: F704 (PyScript allows top-level await)
 
 app = App(defaults, session_store, local_store)
 app.start(params if is_callback else None, config_found=defaults is not None)

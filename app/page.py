@@ -69,22 +69,33 @@ class App:
     # --- boot ----------------------------------------------------------------------------
 
     def start(self, callback_params: dict[str, str] | None, config_found: bool) -> None:
-        self.render_settings()
-        self.wire()
-        for section in ("settings-card", "log-card"):
-            b.by_id(section).hidden = False
-        self.render_log()
+        """Make "Sign in" usable at once; render the rest (settings, log) a moment later."""
         root = b.document.documentElement
+        root.setAttribute("data-busy", "")  # until finish_start has run
+        self.listen(b.by_id("sign-in"), "click", self.handler(self.sign_in))
+        self.log.listeners.append(self.on_log)
         root.setAttribute("data-python-version", sys.version.split()[0])
         b.by_id("boot").hidden = True
         b.by_id("sign-in").disabled = False
         root.setAttribute("data-app-ready", "")
+        b.set_timeout(lambda: self.safe(self.finish_start), 0)
         if not config_found and not self.settings.client_id:
             self.notice(errors.explain(errors.ConfigError(["no config.json next to the page"])))
         if callback_params is not None:
             self.run("Finishing sign-in", lambda: self.callback_or_resume(callback_params))
         elif self.has_stored_session():
             self.safe(self.resume)
+
+    def finish_start(self) -> None:
+        try:
+            self.render_settings()
+            self.wire()
+            self.render_log()
+            for section in ("settings-card", "log-card"):
+                b.by_id(section).hidden = False
+        finally:
+            if not self.busy:
+                b.document.documentElement.removeAttribute("data-busy")
 
     def resume(self) -> None:
         if not self.session.signed_in:
@@ -196,7 +207,6 @@ class App:
 
     def wire(self) -> None:
         click = {
-            "sign-in": self.sign_in,
             "reload-data": self.load_data,
             "refresh-now": self.refresh_now,
             "token-info": self.show_token_info,
@@ -213,7 +223,6 @@ class App:
         self.listen(form, "submit", lambda e: self.safe(self.save_settings, e))
         self.listen(form, "change", lambda e: self.safe(self.on_picker_change, e))
         self.listen(b.window, "pageshow", lambda e: self.safe(self.on_pageshow, e))
-        self.log.listeners.append(self.on_log)
 
     def on_pageshow(self, event: object) -> None:
         if getattr(event, "persisted", False):  # back from ilert via the bfcache
@@ -278,7 +287,7 @@ class App:
         from app import callback
 
         if "error" in params:
-            self.log.step("Back from ilert with an error", **params)
+            self.log.step("Back from ilert with an error", query=params)
         else:
             self.log.step(
                 "Back from ilert with a code; code and state removed from the address bar"

@@ -60,7 +60,9 @@ def test_consent_denied(app_page: AppPage, served: ServeProcess) -> None:
 def test_error_description_with_markup_is_text(app_page: AppPage, served: ServeProcess) -> None:
     page = reset(app_page, served)
     evil = '<img src=x onerror="window.__pwned=1">broken'
-    app_page.goto(f"{served.app_url}?error=invalid_scope&error_description={quote(evil)}&state=x")
+    app_page.goto(
+        f"{served.app_url}?error=invalid_scope&error_description={quote(evil)}&state=x&title=t"
+    )
     wait_idle(page)
     expect_notice(page, "authorization_error", evil)
     assert page.locator("#notice img, main img").count() == 0

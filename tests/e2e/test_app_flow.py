@@ -300,3 +300,39 @@ def test_session_without_refresh_token_ends_at_expiry(
     expect(page.locator("#signed-in")).to_be_hidden()
     assert session_item(page, TOKENS_KEY) is None
     expect(page.locator("#notice").get_by_role("button", name="Sign in again")).to_be_visible()
+
+
+def test_keyboard_sign_in_and_flow_log_tools(app_page: AppPage, served: ServeProcess) -> None:
+    page = reset(app_page, served, {"tenant": "demo"})
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Sign in with ilert").focus()
+    page.keyboard.press("Enter")
+    approve(page)
+    app_page.wait_ready()
+    wait_idle(page)
+    expect(page.locator("#profile")).to_contain_text("Alice Meier")
+    emu_port = urlsplit(served.emulator_url).port
+    assert hosts(app_page.requests) <= {
+        urlsplit(served.app_url).netloc,
+        urlsplit(served.emulator_url).netloc,
+        f"demo.localhost:{emu_port}",
+    }
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator("#status")).to_have_text("Flow log copied.")
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert "Sign-in started" in copied and "[redacted]" in copied
+    page.get_by_role("button", name="Clear").click()
+    expect(page.locator("#flow-log li")).to_have_count(0)
+    assert session_item(page, "ilert-pkce:log") is None
+
+
+def test_missing_client_id_points_to_settings(app_page: AppPage, served: ServeProcess) -> None:
+    page = reset(app_page, served, {"client_id": " "})
+    page.evaluate("() => localStorage.setItem('ilert-pkce:settings', '{\"client_id\": \"x y\"}')")
+    app_page.goto()
+    wait_idle(page)
+    page.get_by_role("button", name="Sign in with ilert").click()
+    expect_notice(page, "config", "client id must not contain spaces")
+    page.locator("#notice").get_by_role("button", name="Open settings").click()
+    expect(page.get_by_label("Client id")).to_be_focused()
+    expect(page.get_by_role("button", name="Sign in with ilert")).to_be_enabled()

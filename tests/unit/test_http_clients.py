@@ -307,7 +307,7 @@ def test_401_refreshes_once_and_retries(emulator) -> None:
 
 def test_401_twice_gives_up_without_looping(emulator) -> None:
     rec = Recorder()
-    session, api, store, _ = signed_in(emulator, send=rec)
+    _session, api, store, _ = signed_in(emulator, send=rec)
     emulator.faults.add(
         "api", count=5, status=401, body='{"status":401}', content_type="application/json"
     )
