@@ -390,3 +390,25 @@ def test_api_network_down() -> None:
     session.start(TokenSet("a.b.c", expires_at=time.time() + 100, scope="profile"))
     with pytest.raises(NetworkError):
         ApiClient("http://127.0.0.1:9/api", session).current_user()
+
+
+def test_browser_xhr_failure_becomes_network_error(monkeypatch) -> None:
+    """In Pyodide a failed XHR raises pyodide.ffi.JsException; it cannot run here, so a
+    stand-in of the same name takes its place (transport recognises it by class name)."""
+
+    class JsException(Exception):
+        pass
+
+    def failing_urlopen(*args: object, **kwargs: object) -> object:
+        raise JsException("NetworkError: Failed to execute 'send' on 'XMLHttpRequest'")
+
+    monkeypatch.setattr(transport.urllib.request, "urlopen", failing_urlopen)
+    with pytest.raises(NetworkError):
+        transport.request("POST", "http://x/token", body=b"a=1", content_type="text/plain")
+
+    def other_bug(*args: object, **kwargs: object) -> object:
+        raise KeyError("not a network problem")
+
+    monkeypatch.setattr(transport.urllib.request, "urlopen", other_bug)
+    with pytest.raises(KeyError):
+        transport.request("GET", "http://x/")
