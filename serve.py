@@ -24,6 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from scripts import build_app_bundle
+
 ROOT = Path(__file__).resolve().parent
 DEFAULT_PORT = 4597
 DEFAULT_EMULATOR_PORT = 4598
@@ -103,6 +105,8 @@ class GzipCache:
 
 
 class AppHandler(BaseHTTPRequestHandler):
+    # Keep-alive: the page's ~20 requests reuse a few connections instead of one each.
+    protocol_version = "HTTP/1.1"
     server_version = "ilert-pkce-serve"
     sys_version = ""
     # Set per server by make_app_server().
@@ -121,6 +125,12 @@ class AppHandler(BaseHTTPRequestHandler):
         url_path = urlsplit(self.path).path
         if url_path == "/config.json" and self.config_json is not None:
             self._send(200, self.config_json, ".json", "no-cache", None, send_body)
+            return
+        if url_path == "/static/app.zip" and (self.root / "app").is_dir():
+            # While developing, the bundle is always app/ as it is now (and equals the
+            # committed static/app.zip whenever that is up to date, which a test checks).
+            body = build_app_bundle.build(self.root / "app")
+            self._send(200, body, ".zip", "no-cache", None, send_body)
             return
         path = public_path(url_path, self.root)
         if path is None:

@@ -47,7 +47,7 @@ new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     if (entry.name.endsWith("/pyodide.asm.wasm")) stage = "Starting Python";
     else if (entry.name.endsWith("/python_stdlib.zip")) stage = "Starting Python";
-    else if (entry.name.includes("/app/")) stage = "Starting the app";
+    else if (entry.name.endsWith("/static/app.zip")) stage = "Starting the app";
     // A runtime or app file answered with an error status: Pyodide would only warn and hang.
     if (entry.responseStatus >= 400 && entry.name.startsWith(location.origin)) {
       fail(`a file the app needs did not load (${new URL(entry.name).pathname}, status ${entry.responseStatus}).`, true);

@@ -30,14 +30,14 @@ PYODIDE = "/static/vendor/pyodide-314.0.2/"
 # error chunk is the one plugin it imports even when turned off (to switch on-page errors off).
 COLD_LOAD_ALLOWED = [
     r"/",
-    r"/static/(app\.css|boot\.js|favicon\.svg)",
+    r"/static/(app\.css|boot\.js|favicon\.svg|app\.zip)",
     r"/pyscript\.toml",
     r"/config\.json",
     re.escape(PYSCRIPT) + r"(core\.js|core-\w+\.js|toml-[\w-]+\.js|error-[\w-]+\.js)",
     re.escape(PYODIDE)
     + r"(pyodide\.mjs|pyodide\.asm\.mjs|pyodide\.asm\.wasm|python_stdlib\.zip|pyodide-lock\.json)",
     r"/static/vendor/wheels/[\w.-]+\.whl",
-    r"/app/\w+\.py",
+    r"/app/main\.py",
 ]
 UNUSED_PLUGIN_CHUNKS = (
     "py-editor",

@@ -40,7 +40,7 @@ def get(server: ServeProcess, path: str, **headers: str) -> http.client.HTTPResp
         ("/static/vendor/pyodide-314.0.2/pyodide.asm.wasm", "application/wasm"),
         ("/static/vendor/pyodide-314.0.2/pyodide.mjs", "text/javascript; charset=utf-8"),
         ("/pyscript.toml", "application/toml; charset=utf-8"),
-        ("/app/scopes.py", "text/x-python; charset=utf-8"),
+        ("/app/main.py", "text/x-python; charset=utf-8"),
         ("/config.json", "application/json"),
         ("/static/favicon.svg", "image/svg+xml"),
     ],
@@ -54,7 +54,7 @@ def test_mime_types(app: ServeProcess, path: str, mime: str) -> None:
 def test_cache_control(app: ServeProcess) -> None:
     vendored = get(app, "/static/vendor/pyscript-0.7.31/core.js")
     assert vendored.getheader("Cache-Control") == "public, max-age=31536000, immutable"
-    for path in ("/", "/index.html", "/pyscript.toml", "/app/scopes.py", "/config.json"):
+    for path in ("/", "/index.html", "/pyscript.toml", "/app/main.py", "/config.json"):
         assert get(app, path).getheader("Cache-Control") == "no-cache", path
 
 
@@ -137,3 +137,13 @@ def test_sigterm_stops_cleanly() -> None:
     out, _ = server.proc.communicate(timeout=10)
     assert server.proc.returncode == 0
     assert "Traceback" not in (out or "")
+
+
+def test_app_bundle_is_built_from_app_sources(app: ServeProcess) -> None:
+    from scripts import build_app_bundle
+
+    resp = get(app, "/static/app.zip")
+    assert resp.status == 200
+    assert resp.getheader("Content-Type") == "application/zip"
+    assert resp.getheader("Cache-Control") == "no-cache"
+    assert resp.body == build_app_bundle.build()

@@ -17,7 +17,7 @@ def app() -> Iterator[ServeProcess]:
     server.stop()
 
 
-@pytest.mark.parametrize("path", ["/", "/pyscript.toml", "/app/scopes.py"])
+@pytest.mark.parametrize("path", ["/", "/pyscript.toml", "/app/main.py"])
 def test_unchanged_file_revalidates_with_304(app: ServeProcess, path: str) -> None:
     first = get(app, path, **{"Accept-Encoding": "gzip"})
     etag = first.getheader("ETag")

@@ -1,0 +1,32 @@
+"""static/app.zip, the app's modules in one request, is built from app/ and up to date."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from scripts import build_app_bundle
+from tests.serving import ROOT
+
+
+def test_committed_bundle_is_up_to_date() -> None:
+    committed = (ROOT / "static/app.zip").read_bytes()
+    assert committed == build_app_bundle.build(), (
+        "static/app.zip is stale: run python3 scripts/build_app_bundle.py"
+    )
+
+
+def test_bundle_holds_every_module_but_the_entry_point() -> None:
+    names = zipfile.ZipFile(io.BytesIO(build_app_bundle.build())).namelist()
+    expected = sorted(f"app/{p.name}" for p in (ROOT / "app").glob("*.py") if p.name != "main.py")
+    assert names == expected
+    assert "app/__init__.py" in names
+
+
+def test_bundle_is_deterministic(tmp_path) -> None:
+    (tmp_path / "a.py").write_text("A = 1\n")
+    (tmp_path / "main.py").write_text("print()\n")
+    first = build_app_bundle.build(tmp_path)
+    (tmp_path / "a.py").touch()  # a new mtime must not change the bytes
+    assert build_app_bundle.build(tmp_path) == first
+    assert zipfile.ZipFile(io.BytesIO(first)).namelist() == ["app/a.py"]
