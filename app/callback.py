@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from urllib.parse import parse_qs
 
+from app.address import CALLBACK_PARAMS, is_callback, parse_query, strip_callback_params
 from app.errors import (
     AuthorizationError,
     CallbackReplayed,
@@ -22,8 +22,15 @@ from app.errors import (
 )
 from app.storage import Storage, mark_state_used, state_was_used, take_attempt
 
-# Query parameters that belong to the OAuth redirect (removed from the address bar).
-CALLBACK_PARAMS = ("code", "state", "error", "error_description", "error_uri", "iss")
+# The address-bar helpers live in app.address (the entry point needs them before the rest).
+__all__ = [
+    "CALLBACK_PARAMS",
+    "CallbackResult",
+    "handle",
+    "is_callback",
+    "parse_query",
+    "strip_callback_params",
+]
 
 
 @dataclass(frozen=True)
@@ -31,16 +38,6 @@ class CallbackResult:
     code: str
     verifier: str
     redirect_uri: str
-
-
-def parse_query(query: str) -> dict[str, str]:
-    """First value of each parameter; a leading ``?`` is fine."""
-    parsed = parse_qs(query.lstrip("?"), keep_blank_values=True)
-    return {k: v[0] for k, v in parsed.items()}
-
-
-def is_callback(params: dict[str, str]) -> bool:
-    return any(k in params for k in ("code", "error", "state"))
 
 
 def handle(params: dict[str, str], storage: Storage) -> CallbackResult:
@@ -70,12 +67,3 @@ def handle(params: dict[str, str], storage: Storage) -> CallbackResult:
     if not code:
         raise AuthorizationError("invalid_request", "the answer from ilert carried no code")
     return CallbackResult(code, attempt.verifier, attempt.redirect_uri)
-
-
-def strip_callback_params(query: str) -> str:
-    """The query without the OAuth parameters (for history.replaceState), '' or '?...'."""
-    from urllib.parse import urlencode
-
-    params = parse_qs(query.lstrip("?"), keep_blank_values=True)
-    kept = [(k, v) for k, vals in params.items() if k not in CALLBACK_PARAMS for v in vals]
-    return "?" + urlencode(kept) if kept else ""

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from urllib.parse import urlsplit, urlunsplit
 
 from app import scopes
+from app.address import page_base_url
 
 TOKEN_PATH = "/developers/oauth2/token"
 TOKEN_INFO_PATH = "/developers/oauth2/token_info"
@@ -71,12 +72,6 @@ class Settings:
 
     def effective_redirect_uri(self, page_url: str) -> str:
         return self.redirect_uri or page_base_url(page_url)
-
-
-def page_base_url(url: str) -> str:
-    """The page's URL without query and fragment (what is registered as redirect URI)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
 
 
 def _check_url(value: str, label: str, problems: list[str], allow_path: bool) -> None:

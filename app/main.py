@@ -1,28 +1,75 @@
-"""Browser entry point: clean the address bar, read the settings, start the page.
+"""Browser entry point: clean the address bar, make "Sign in" usable, then start the page.
 
-Kept thin: the OAuth parameters leave the address bar (history.replaceState) before
-anything slow happens, then the page takes over. HTTP support (pyodide-http) and the
-token/API clients are loaded only when first needed, so the sign-in button is ready soon.
+In a fresh tab the WebAssembly runs slowly at first, and importing and building the page
+costs a few hundred milliseconds there. So this module touches only ``js`` and the tiny
+``app.address`` before it has (1) removed any code and state from the address bar with
+history.replaceState and (2) wired and enabled the sign-in button; the page is built in the
+next task. A click that comes in between simply waits for it.
 """
 
-from app import browser, callback, config
+import asyncio
 
-config_request = browser.fetch_no_cache("config.json")  # in flight while the rest loads
+import js
+from pyodide.ffi import create_proxy
 
-params = callback.parse_query(browser.query_string())
-is_callback = callback.is_callback(params)
+from app import address
+from app.storage import TOKENS_KEY
+
+config_request = js.fetch("config.json", js.Object.fromEntries([["cache", "no-cache"]]))
+params = address.parse_query(str(js.window.location.search))
+is_callback = address.is_callback(params)
 if is_callback:
     # First thing: no code or state may stay in the URL (history, referrer, screenshots).
-    url = browser.page_url()
-    browser.replace_url(
-        config.page_base_url(url) + callback.strip_callback_params(browser.query_string())
+    js.window.history.replaceState(
+        None,
+        "",
+        address.page_base_url(str(js.window.location.href))
+        + address.strip_callback_params(str(js.window.location.search)),
     )
 
-from app.page import App  # noqa: E402 (after the address bar is clean)
+_app_task: asyncio.Future | None = None
 
-session_store = browser.web_storage("sessionStorage")
-local_store = browser.web_storage("localStorage")
-defaults = await browser.load_json(config_request)  # noqa: F704 (PyScript allows top-level await)
 
-app = App(defaults, session_store, local_store)
-app.start(params if is_callback else None, config_found=defaults is not None)
+async def _build_app() -> object:
+    from app import browser
+    from app.page import App
+
+    defaults = await browser.load_json(config_request)
+    app = App(defaults, browser.web_storage("sessionStorage"), browser.web_storage("localStorage"))
+    app.start(params if is_callback else None, config_found=defaults is not None)
+    return app
+
+
+def app_ready() -> asyncio.Future:
+    """The page, built once (the first caller starts it)."""
+    global _app_task
+    if _app_task is None:
+        _app_task = asyncio.ensure_future(_build_app())
+    return _app_task
+
+
+async def on_sign_in(event: object) -> None:
+    app = await app_ready()
+    app.safe(app.sign_in)
+
+
+def has_stored_session() -> bool:
+    try:
+        return js.sessionStorage.getItem(TOKENS_KEY) is not None
+    except Exception:  # storage blocked: the page falls back to memory, so no session
+        return False
+
+
+sign_in_button = js.document.getElementById("sign-in")
+sign_in_proxy = create_proxy(on_sign_in)
+sign_in_button.addEventListener("click", sign_in_proxy)
+# A returning redirect or a stored session decides what the page shows first: wait for it.
+if not is_callback and not has_stored_session():
+    sign_in_button.disabled = False
+
+await asyncio.sleep(0)  # noqa: F704 (PyScript runs this module with top-level await)
+try:
+    await app_ready()  # noqa: F704
+except BaseException:
+    sign_in_button.disabled = True  # boot.js tells the user that the app could not start
+    raise

@@ -72,7 +72,7 @@ class App:
         """Make "Sign in" usable at once; render the rest (settings, log) a moment later."""
         root = b.document.documentElement
         root.setAttribute("data-busy", "")  # until finish_start has run
-        self.listen(b.by_id("sign-in"), "click", self.handler(self.sign_in))
+        # (The sign-in button's click handler is main.py's, set before this page existed.)
         self.log.listeners.append(self.on_log)
         root.setAttribute("data-python-version", sys.version.split()[0])
         b.by_id("boot").hidden = True
