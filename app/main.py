@@ -10,7 +10,7 @@ next task. A click that comes in between simply waits for it.
 import asyncio
 
 import js
-from pyodide.ffi import create_proxy
+from pyodide.ffi import create_once_callable, create_proxy
 
 from app import address
 from app.storage import TOKENS_KEY
@@ -67,7 +67,16 @@ sign_in_button.addEventListener("click", sign_in_proxy)
 if not is_callback and not has_stored_session():
     sign_in_button.disabled = False
 
-await asyncio.sleep(0)  # noqa: F704 (PyScript runs this module with top-level await)
+
+def next_task() -> object:
+    """A promise settled in a new task: the browser paints and handles input before it.
+
+    (asyncio.sleep(0) would not do: Pyodide's event loop continues in the same task.)
+    """
+    return js.Promise.new(create_once_callable(lambda resolve, _reject: js.setTimeout(resolve, 0)))
+
+
+await next_task()  # noqa: F704 (PyScript runs this module with top-level await)
 try:
     await app_ready()  # noqa: F704
 except BaseException:

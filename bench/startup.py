@@ -69,6 +69,10 @@ PROBE = """
     if (document.documentElement.hasAttribute('data-app-ready')) done();
   };
   new MutationObserver(check).observe(document, {subtree: true, attributes: true, childList: true});
+  // Also every frame: while Pyodide runs Python, mutation records can be delivered late
+  // although the browser has already painted the enabled button and takes clicks.
+  const frame = () => { check(); if (window.__tti === undefined) requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
 })();
 """
 

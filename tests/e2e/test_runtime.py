@@ -155,8 +155,9 @@ def test_cold_load_requests_only_what_the_app_uses(browser: Browser, static_serv
 
 
 def preload_hints() -> list[str]:
-    html = (ROOT / "index.html").read_text(encoding="utf-8")
-    return ["/" + h for h in re.findall(r'<link rel="(?:module)?preload" href="([^"]+)"', html)]
+    """The files static/boot.js preloads (it adds the hints once the shell has painted)."""
+    boot = (ROOT / "static/boot.js").read_text(encoding="utf-8")
+    return ["/" + h for h in re.findall(r'\["(?:module)?preload", "([^"]+)"\]', boot)]
 
 
 def test_preload_hints_point_at_files_that_exist() -> None:
