@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import serve  # noqa: E402
+from scripts.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 PYSCRIPT_VERSION = "0.7.31"
 PYODIDE_VERSION = "314.0.2"
@@ -49,14 +50,6 @@ TARGET_STOCK_RATIO = 0.55
 TARGET_FLOOR_RATIO = 1.10
 TARGET_FCP = 0.15
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 # Records when the page became interactive: the sign-in button (or the bench's own marker)
 # is enabled, or <html data-app-ready> appears.
@@ -234,7 +227,7 @@ def main() -> int:
     try:
         scenarios = build_pages(tmp)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             with serving_all(scenarios):
                 for s in scenarios:  # one unmeasured load each: fills serve.py's gzip cache
                     measure(browser, Scenario(s.name, s.root, url=s.url))

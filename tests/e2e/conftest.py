@@ -15,24 +15,15 @@ fresh context each (pytest-playwright's ``page``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request
 
+from scripts.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.serving import ServeProcess, start_serve
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 READY_SELECTOR = "html[data-app-ready]"
 BOOT_TIMEOUT_MS = 60_000
 
