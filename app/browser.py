@@ -10,12 +10,17 @@ import json
 from collections.abc import Callable, Iterable
 
 import js
-from pyodide.ffi import create_once_callable, create_proxy
+from pyodide.ffi import create_once_callable, create_proxy, jsnull
 
 from app.storage import MemoryStorage, Storage
 
 document = js.document
 window = js.window
+
+
+def optional(value: object) -> object | None:
+    """None for JS null: Pyodide hands null over as ``jsnull``, which ``is None`` misses."""
+    return None if value is None or value is jsnull else value
 
 
 class WebStorage:
@@ -25,7 +30,7 @@ class WebStorage:
         self.backend = backend
 
     def get(self, key: str) -> str | None:
-        value = self.backend.getItem(key)
+        value = optional(self.backend.getItem(key))
         return None if value is None else str(value)
 
     def set(self, key: str, value: str) -> None:

@@ -55,7 +55,8 @@ async def on_sign_in(event: object) -> None:
 
 def has_stored_session() -> bool:
     try:
-        return js.sessionStorage.getItem(TOKENS_KEY) is not None
+        # getItem gives a string, or JS null (Pyodide's `jsnull`, not None) when missing.
+        return isinstance(js.sessionStorage.getItem(TOKENS_KEY), str)
     except Exception:  # storage blocked: the page falls back to memory, so no session
         return False
 

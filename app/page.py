@@ -231,11 +231,11 @@ class App:
             self.status("")
 
     def on_action(self, event: object) -> None:
-        target = event.target.closest("button[data-action]")
+        target = b.optional(event.target.closest("button[data-action]"))
         if target is None:
             return
         action = str(target.getAttribute("data-action"))
-        item = target.getAttribute("data-id")
+        item = b.optional(target.getAttribute("data-id"))
         item = None if item is None else str(item)
         if action == errors.SIGN_IN:
             self.sign_in()

@@ -336,3 +336,15 @@ def test_missing_client_id_points_to_settings(app_page: AppPage, served: ServePr
     page.locator("#notice").get_by_role("button", name="Open settings").click()
     expect(page.get_by_label("Client id")).to_be_focused()
     expect(page.get_by_role("button", name="Sign in with ilert")).to_be_enabled()
+
+
+def test_clicks_beside_the_buttons_do_nothing(app_page: AppPage, served: ServeProcess) -> None:
+    # DOM lookups that find nothing give JS null (Pyodide's jsnull), which must read as "none".
+    page = reset(app_page, served)
+    sign_in(app_page)
+    page.locator("#sources th").first.click()
+    page.locator("#alerts").click(position={"x": 2, "y": 2})
+    wait_idle(page)
+    expect(page.locator("#notice")).to_be_hidden()
+    assert "Unexpected" not in flow_log(page)
+    assert app_page.console_errors() == []
