@@ -140,6 +140,13 @@ def el(tag: str, text: str | None = None, cls: str = "", **attrs: str) -> object
     return node
 
 
+def action_button(label: str, action: str, item: str, aria_label: str) -> object:
+    """A button for the page's click delegation, which reads data-action and data-id."""
+    return el(
+        "button", label, type="button", data_action=action, data_id=item, aria_label=aria_label
+    )
+
+
 def clear(node: object) -> None:
     node.replaceChildren()
 

@@ -472,21 +472,25 @@ class App:
         self.status("Your ilert data is up to date.")
         self.notice(None)
 
+    @staticmethod
+    def _not_granted(panel: object, scope: str, level: str, action: str = "") -> None:
+        """What the granted scope does not allow, said as such (not as an error)."""
+        text = grants.not_granted_text(scope, level)
+        panel.append(b.el("p", f"{action}: {text.lower()}" if action else text, cls="not-granted"))
+
     def _section(
         self, panel_id: str, allowed: bool, scope: str, level: str, load: Callable[[object], None]
     ) -> None:
         panel = b.by_id(panel_id)
         b.clear(panel)
         if not allowed:
-            panel.append(b.el("p", grants.not_granted_text(scope, level), cls="not-granted"))
+            self._not_granted(panel, scope, level)
             return
         try:
             load(panel)
         except errors.ScopeNotGranted as exc:
             b.clear(panel)
-            panel.append(
-                b.el("p", grants.not_granted_text(exc.scope, exc.level), cls="not-granted")
-            )
+            self._not_granted(panel, exc.scope, exc.level)
         except errors.ApiError as exc:
             b.clear(panel)
             panel.append(b.el("p", errors.explain(exc).message, cls="notice error"))
@@ -534,28 +538,13 @@ class App:
                 cell = b.el("td")
                 if can_write:
                     verb = "Disable" if active else "Enable"
-                    cell.append(
-                        b.el(
-                            "button",
-                            verb,
-                            type="button",
-                            data_action="toggle-source",
-                            data_id=key,
-                            aria_label=f"{verb} {src.get('name', 'alert source')}",
-                        )
-                    )
+                    name = src.get("name", "alert source")
+                    cell.append(b.action_button(verb, "toggle-source", key, f"{verb} {name}"))
                 row.append(cell)
                 table.append(row)
             panel.append(table)
         if not can_write:
-            panel.append(
-                b.el(
-                    "p",
-                    "Enabling or disabling sources: "
-                    + grants.not_granted_text("source", scopes.WRITE).lower(),
-                    cls="not-granted",
-                )
-            )
+            self._not_granted(panel, "source", scopes.WRITE, "Enabling or disabling sources")
 
     def toggle_source(self, key: str) -> None:
         src = self.sources.get(key)
@@ -600,37 +589,12 @@ class App:
                 item.append(b.el("span", meta, cls="meta"))
                 if can_write:
                     if alert.get("status") == "PENDING":
-                        item.append(
-                            b.el(
-                                "button",
-                                "Accept",
-                                type="button",
-                                data_action="accept",
-                                data_id=key,
-                                aria_label=f"Accept alert {key}",
-                            )
-                        )
-                    item.append(
-                        b.el(
-                            "button",
-                            "Resolve",
-                            type="button",
-                            data_action="resolve",
-                            data_id=key,
-                            aria_label=f"Resolve alert {key}",
-                        )
-                    )
+                        item.append(b.action_button("Accept", "accept", key, f"Accept alert {key}"))
+                    item.append(b.action_button("Resolve", "resolve", key, f"Resolve alert {key}"))
                 listing.append(item)
             panel.append(listing)
         if not can_write:
-            panel.append(
-                b.el(
-                    "p",
-                    "Accepting or resolving alerts: "
-                    + grants.not_granted_text("alert", scopes.WRITE).lower(),
-                    cls="not-granted",
-                )
-            )
+            self._not_granted(panel, "alert", scopes.WRITE, "Accepting or resolving alerts")
 
     def alert_action(self, action: str, key: str) -> None:
         def act() -> None:

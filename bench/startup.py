@@ -25,7 +25,6 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,10 +40,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import serve  # noqa: E402
+from scripts import vendor_runtime  # noqa: E402
 from scripts.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-PYSCRIPT_VERSION = "0.7.31"
-PYODIDE_VERSION = "314.0.2"
+PYSCRIPT_VERSION = vendor_runtime.PYSCRIPT_VERSION
+PYODIDE_VERSION = vendor_runtime.PYODIDE_VERSION
 STOCK_CACHE = ROOT / ".vendor-cache" / f"stock-{PYSCRIPT_VERSION}-{PYODIDE_VERSION}"
 TARGET_STOCK_RATIO = 0.55
 TARGET_FLOOR_RATIO = 1.10
@@ -134,18 +134,9 @@ def fetch_stock() -> Path:
         (f"@pyscript/core@{PYSCRIPT_VERSION}", f"pyscript-{PYSCRIPT_VERSION}", "dist"),
         (f"pyodide@{PYODIDE_VERSION}", f"pyodide-{PYODIDE_VERSION}", ""),
     ):
-        out = subprocess.run(
-            ["npm", "pack", spec, "--json", "--silent"],
-            cwd=work,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        tarball = work / json.loads(out)[0]["filename"]
-        unpacked = work / dest
-        unpacked.mkdir()
-        subprocess.run(["tar", "-xzf", str(tarball), "-C", str(unpacked)], check=True)
-        (unpacked / "package" / sub).rename(STOCK_CACHE / dest)
+        tarball, _ = vendor_runtime.npm_pack(spec, work)
+        package = vendor_runtime.unpack(tarball, work / dest)
+        (package / sub).rename(STOCK_CACHE / dest)
     shutil.rmtree(work)
     done.touch()
     return STOCK_CACHE

@@ -75,3 +75,13 @@ class EmulatorFixture:
             username=username,
         )
         return code, verifier
+
+    def code_form(self, scope: str = "profile", username: str = "alice") -> dict[str, str]:
+        """A fresh code as the token endpoint's authorization_code form, ready to post."""
+        code, verifier = self.code(scope, username=username)
+        return {
+            "grant_type": "authorization_code",
+            "client_id": self.client_id,
+            "code": code,
+            "code_verifier": verifier,
+        }

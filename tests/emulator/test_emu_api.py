@@ -53,16 +53,7 @@ ALL = "profile source:w alert:w schedule policy user team"
 
 
 def token(emulator, scope: str = ALL, username: str = "alice") -> str:
-    code, verifier = emulator.code(scope, username=username)
-    reply = post(
-        emulator.token_url,
-        {
-            "grant_type": "authorization_code",
-            "client_id": emulator.client_id,
-            "code": code,
-            "code_verifier": verifier,
-        },
-    )
+    reply = post(emulator.token_url, emulator.code_form(scope, username=username))
     assert reply.status == 200, reply.text
     return reply.json()["access_token"]
 

@@ -20,16 +20,7 @@ ORIGIN = "http://localhost:4597"
 
 
 def access_token(emulator, scope: str = "profile source alert:w offline_access") -> dict:
-    code, verifier = emulator.code(scope)
-    reply = post(
-        emulator.token_url,
-        {
-            "grant_type": "authorization_code",
-            "client_id": emulator.client_id,
-            "code": code,
-            "code_verifier": verifier,
-        },
-    )
+    reply = post(emulator.token_url, emulator.code_form(scope))
     return reply.json()
 
 
@@ -38,13 +29,7 @@ def access_token(emulator, scope: str = "profile source alert:w offline_access")
 
 def test_token_fault_500_then_recovers(emulator):
     emulator.faults.add("token", count=2, status=500)
-    code, verifier = emulator.code()
-    form = {
-        "grant_type": "authorization_code",
-        "client_id": emulator.client_id,
-        "code": code,
-        "code_verifier": verifier,
-    }
+    form = emulator.code_form()
     for _ in range(2):
         reply = post(emulator.token_url, form, headers={"Origin": ORIGIN})
         assert reply.status == 500

@@ -72,16 +72,7 @@ def test_actual_responses_carry_the_header_even_on_errors(emulator):
 
 
 def test_403_404_429_carry_the_header(emulator):
-    code, verifier = emulator.code("source")
-    tok = post(
-        emulator.token_url,
-        {
-            "grant_type": "authorization_code",
-            "client_id": emulator.client_id,
-            "code": code,
-            "code_verifier": verifier,
-        },
-    ).json()["access_token"]
+    tok = post(emulator.token_url, emulator.code_form("source")).json()["access_token"]
     headers = {"Origin": ORIGIN}
     assert api(emulator.api_url + "/alerts", tok, headers=headers).status == 403
     missing = api(emulator.api_url + "/alert-sources/1", tok, headers=headers)

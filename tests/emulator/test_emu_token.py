@@ -179,13 +179,7 @@ def test_unknown_grant_type(emulator):
 
 @pytest.mark.parametrize("missing", ["grant_type", "client_id", "code", "code_verifier"])
 def test_missing_parameters(emulator, missing):
-    code, verifier = emulator.code()
-    form = {
-        "grant_type": "authorization_code",
-        "client_id": emulator.client_id,
-        "code": code,
-        "code_verifier": verifier,
-    }
+    form = emulator.code_form()
     del form[missing]
     assert_oauth_error(post(emulator.token_url, form), 400, "invalid_request")
 
