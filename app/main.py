@@ -2,9 +2,9 @@
 
 In a fresh tab the WebAssembly runs slowly at first, and importing and building the page
 costs a few hundred milliseconds there. So this module touches only ``js`` and the tiny
-``app.address`` before it has (1) removed any code and state from the address bar with
-history.replaceState and (2) wired and enabled the sign-in button; the page is built in the
-next task. A click that comes in between simply waits for it.
+``app.address`` and ``app.keys`` before it has (1) removed any code and state from the address
+bar with history.replaceState and (2) wired and enabled the sign-in button; the page is built
+in the next task. A click that comes in between simply waits for it.
 """
 
 import asyncio
@@ -13,7 +13,7 @@ import js
 from pyodide.ffi import create_once_callable, create_proxy
 
 from app import address
-from app.storage import TOKENS_KEY
+from app.keys import TOKENS_KEY
 
 config_request = js.fetch("config.json", js.Object.fromEntries([["cache", "no-cache"]]))
 params = address.parse_query(str(js.window.location.search))

@@ -17,8 +17,7 @@ from collections.abc import Callable
 from app import browser as b
 from app import config, errors, grants, scopes, storage
 from app.flowlog import Entry, FlowLog
-
-LOG_KEY = storage.PREFIX + "log"  # the (already redacted) flow log survives the redirect
+from app.keys import LOG_KEY, SETTINGS_KEY, TOKENS_KEY
 
 
 class App:
@@ -64,7 +63,7 @@ class App:
         return self._api
 
     def has_stored_session(self) -> bool:
-        return self.session_store.get(storage.TOKENS_KEY) is not None
+        return self.session_store.get(TOKENS_KEY) is not None
 
     # --- boot ----------------------------------------------------------------------------
 
@@ -630,7 +629,7 @@ class App:
     # --- settings ----------------------------------------------------------------------------
 
     def _saved_settings(self) -> dict | None:
-        data = storage.get_json(self.local_store, storage.SETTINGS_KEY)
+        data = storage.get_json(self.local_store, SETTINGS_KEY)
         return data if isinstance(data, dict) else None
 
     def render_settings(self) -> None:
@@ -685,9 +684,7 @@ class App:
             return
         box.hidden = True
         self.apply_settings(new)
-        storage.set_json(
-            self.local_store, storage.SETTINGS_KEY, config.saved_diff(self.defaults, new)
-        )
+        storage.set_json(self.local_store, SETTINGS_KEY, config.saved_diff(self.defaults, new))
         self.log.step("Settings saved", **{k: v for k, v in new.to_dict().items()})
         self.status("Settings saved. They apply to the next sign-in.")
 
@@ -697,7 +694,7 @@ class App:
         self._api = None
 
     def reset_settings(self) -> None:
-        self.local_store.remove(storage.SETTINGS_KEY)
+        self.local_store.remove(SETTINGS_KEY)
         self.apply_settings(config.merge(self.defaults, None))
         self.render_settings()
         b.by_id("settings-errors").hidden = True

@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from app import scopes
 from app.errors import OAuthError, SessionEnded
-from app.storage import TOKENS_KEY, Storage, clear_all, get_json, set_json, take_attempt
+from app.keys import TOKENS_KEY
+from app.storage import Storage, clear_all, get_json, set_json, take_attempt
 from app.tokens import TokenClient, TokenSet
 
 REFRESH_MARGIN = 60.0  # ilert's CLI refreshes when less than 60 s of validity remain

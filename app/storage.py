@@ -14,11 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-PREFIX = "ilert-pkce:"
-ATTEMPT_KEY = PREFIX + "attempt"  # verifier + state of the sign-in under way
-USED_KEY = PREFIX + "used-states"  # hashes of states already handled (replay detection)
-TOKENS_KEY = PREFIX + "tokens"
-SETTINGS_KEY = PREFIX + "settings"  # localStorage, non-secret
+from app.keys import ATTEMPT_KEY, PREFIX, USED_KEY
+
 MAX_USED = 20
 
 

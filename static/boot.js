@@ -30,6 +30,7 @@ const PRELOADS = [
   ["preload", "static/vendor/pyodide-314.0.2/pyodide-lock.json"],
   ["preload", "static/vendor/wheels/pyodide_http-0.2.2-py3-none-any.whl"],
   ["preload", "static/app.zip"],
+  ["preload", "app/main.py"],
 ];
 requestAnimationFrame(() => setTimeout(() => {
   for (const [rel, href] of PRELOADS) {

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
+from app.keys import SETTINGS_KEY
+
 from .conftest import BOOT_TIMEOUT_MS, AppPage, ServeProcess
 
 IDLE = "html[data-app-ready]:not([data-busy])"
-SETTINGS_KEY = "ilert-pkce:settings"
-TOKENS_KEY = "ilert-pkce:tokens"
 CALLBACK_RE = re.compile(r"[?&](code|error|state)=")
 
 

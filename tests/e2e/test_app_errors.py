@@ -8,8 +8,9 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Route, expect
 
+from app.keys import TOKENS_KEY
+
 from .app_flow import (
-    TOKENS_KEY,
     approve,
     expect_notice,
     flow_log,

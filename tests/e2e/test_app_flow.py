@@ -11,9 +11,10 @@ from urllib.parse import urlencode, urlsplit
 
 from playwright.sync_api import expect
 
+from app.keys import TOKENS_KEY
+
 from .app_flow import (
     CALLBACK_RE,
-    TOKENS_KEY,
     approve,
     expect_notice,
     flow_log,

@@ -21,8 +21,9 @@ from app.errors import (
     SessionEnded,
 )
 from app.flowlog import FlowLog
+from app.keys import ATTEMPT_KEY, TOKENS_KEY
 from app.session import Session
-from app.storage import ATTEMPT_KEY, TOKENS_KEY, MemoryStorage
+from app.storage import MemoryStorage
 from app.tokens import TokenClient, TokenSet
 
 FULL = "profile source:w alert:w schedule offline_access"
