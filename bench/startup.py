@@ -13,6 +13,9 @@ Pages, each served by serve.py's own handler (same MIME types, caching and gzip)
 - js:    a plain JavaScript page that enables a button (the lower bound).
 
 Cold = a new browser context (empty HTTP cache); warm = a reload in that context.
+Chromium runs with scripts/chromium.py's settings, as the tests do. Among them: no omnibox
+popup WebUI per new window, which headless Chromium otherwise builds beside every cold load
+(a browser's start-up cost, not the page's; it added 50-100 ms to every page's first paint).
 Time to interactive is measured in the page (performance.now(), from navigation start).
 First contentful paint (the shell's first paint) is read from the paint timing entries.
 Prints medians, the app/stock and app/floor ratios, cold transfer bytes and the app's first
