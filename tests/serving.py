@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -71,3 +72,19 @@ def start_serve(*args: str) -> ServeProcess:
         proc.kill()
         raise RuntimeError("serve.py did not start:\n" + "".join(lines))
     return ServeProcess(proc, urls["App"] + "/", urls.get("Emulator"))
+
+
+def run_on_busy_port(*args: str) -> tuple[int, subprocess.CompletedProcess[str]]:
+    """Run ``python ARGS --port P`` to its end while another socket listens on P."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, *args, "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    return port, result

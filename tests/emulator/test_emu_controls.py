@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from emu_http import api, get, post, request
 
 from ilert_emulator import Emulator
 from ilert_emulator.store import load_tenant, resolve_times
+from tests.serving import run_on_busy_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "http://localhost:4597"
@@ -222,17 +222,7 @@ def test_serve_reports_localhost_url_and_busy_port():
 
 
 def test_cli_busy_port_gives_one_clear_line():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        port = sock.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "ilert_emulator", "--port", str(port)],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            cwd=ROOT,
-        )
+    _, result = run_on_busy_port("-m", "ilert_emulator")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.serving import ROOT, ServeProcess, start_serve
+from tests.serving import ROOT, ServeProcess, run_on_busy_port, start_serve
 
 
 @pytest.fixture(scope="module")
@@ -104,17 +103,7 @@ def test_config_json_from_disk_without_emulator(app: ServeProcess) -> None:
 
 
 def test_busy_port_gives_one_clear_line() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        port = sock.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "serve.py", "--no-emulator", "--port", str(port)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+    port, result = run_on_busy_port("serve.py", "--no-emulator")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
