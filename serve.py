@@ -316,15 +316,15 @@ def main(argv: list[str] | None = None) -> int:
         config = emulator_config(app_url, emulator_handle.url, emu.demo_client_id)
         app_server.RequestHandlerClass.config_json = json.dumps(config, indent=2).encode()
 
-    print(f"App:      {app_url}", flush=True)
-    if emulator_handle is not None:
-        print(
-            f"Emulator: {emulator_handle.url}/  (local ilert; client id {emu.demo_client_id}, "
-            "demo users: alice, juergen, ...)",
-            flush=True,
-        )
-    print("Open the app URL in a browser. Press Ctrl-C to stop.", flush=True)
-    try:
+    try:  # from here on, Ctrl-C or SIGTERM (even right after "App:" is printed) stops cleanly
+        print(f"App:      {app_url}", flush=True)
+        if emulator_handle is not None:
+            print(
+                f"Emulator: {emulator_handle.url}/  (local ilert; client id {emu.demo_client_id}, "
+                "demo users: alice, juergen, ...)",
+                flush=True,
+            )
+        print("Open the app URL in a browser. Press Ctrl-C to stop.", flush=True)
         app_server.serve_forever()
     except KeyboardInterrupt:
         print("\nStopped.", flush=True)
@@ -338,4 +338,7 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     # SIGTERM (a test fixture, a service manager) stops as quietly as Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # stopped while still starting: nothing to clean up but sockets
+        sys.exit(0)
