@@ -1,9 +1,15 @@
-"""The redirect back from ilert: parse it, check it, consume the stored attempt.
+"""The redirect back from the server: parse it, check it, consume the stored attempt.
 
-Checks, in order: an ``error`` (consent denied or other), a missing ``state``, a state
-seen before (replay: back button), no stored attempt in this tab (opened elsewhere), a
-state that does not match (forged or stale). The attempt is removed in every case, so a
-verifier is used at most once.
+Only an answer to this tab's own sign-in speaks for the server. An ``error`` whose
+``state`` matches no attempt of this tab (a crafted link, an old bookmark) is ignored
+with a neutral note, its text never shown, and a sign-in under way stays intact.
+
+Checks, in order: a state seen before (replay: back button); an ``error`` answer, which
+must carry this tab's state; a missing ``state``; no stored attempt in this tab (opened
+elsewhere); a state that does not match (forged or stale); then ``iss`` (RFC 9207): when
+present it must equal the issuer the sign-in was started with, before any exchange.
+Except for ignored and replayed answers, the attempt is removed, so a verifier is used
+at most once.
 """
 
 from __future__ import annotations
@@ -12,25 +18,42 @@ import hmac
 from dataclasses import dataclass
 
 from app.address import CALLBACK_PARAMS, is_callback, parse_query, strip_callback_params
+from app.config import Endpoints, SettingsError
 from app.errors import (
+    SETTINGS,
+    SIGN_IN,
     AuthorizationError,
+    CallbackError,
     CallbackReplayed,
+    ConfigError,
     ConsentDenied,
+    Explanation,
     MissingVerifier,
     StateMismatch,
     StateMissing,
 )
-from app.storage import Storage, mark_state_used, state_was_used, take_attempt
+from app.storage import (
+    Attempt,
+    Storage,
+    mark_state_used,
+    peek_attempt,
+    state_was_used,
+    take_attempt,
+)
 
 # The address-bar helpers live in app.address (the entry point needs them before the rest).
 __all__ = [
     "CALLBACK_PARAMS",
     "CallbackResult",
+    "IgnoredCallback",
+    "IssuerMismatch",
     "handle",
     "is_callback",
     "parse_query",
     "strip_callback_params",
 ]
+
+_MAX_SHOWN = 200  # characters of a received issuer shown back to the user
 
 
 @dataclass(frozen=True)
@@ -38,16 +61,102 @@ class CallbackResult:
     code: str
     verifier: str
     redirect_uri: str
+    # The server the sign-in was started with (None when the attempt did not record it):
+    # exchange the code there, and bind the session to it.
+    endpoints: Endpoints | None = None
 
 
-def handle(params: dict[str, str], storage: Storage) -> CallbackResult:
-    """Validate a callback and return the code with its verifier; raise a CallbackError."""
+class IgnoredCallback(CallbackError):
+    """An ``error`` answer that does not belong to a sign-in of this tab.
+
+    Not an error of the app: the page shows ``explanation()`` (a neutral note, never the
+    link's own text) and goes on as if the page had been opened without it.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "no_state" or "unknown_state"
+
+    def explanation(self) -> Explanation:
+        return Explanation(
+            "This page was opened with an error message that does not belong to a sign-in "
+            "started in this tab, so it was ignored.",
+            (),
+            "info",
+            kind="callback_ignored",
+        )
+
+
+class IssuerMismatch(CallbackError):
+    """RFC 9207: the answer names another issuer than the one the sign-in was sent to."""
+
+    def __init__(self, received: str, expected: str) -> None:
+        super().__init__("issuer mismatch")
+        self.received = received
+        self.expected = expected
+
+    def explanation(self) -> Explanation:
+        shown = self.received[:_MAX_SHOWN] + ("…" if len(self.received) > _MAX_SHOWN else "")
+        if self.expected:
+            text = (
+                f"The answer to this sign-in says it comes from {shown}, not from the "
+                f"configured server {self.expected}, so it was not used (this protects "
+                "against a mix-up of servers). Check the issuer in the settings and sign in again."
+            )
+        else:
+            text = (
+                f"The answer to this sign-in says it comes from {shown}, but no issuer is "
+                "configured for this server, so it was not used. If that is your server, "
+                "enter it as the issuer in the settings and sign in again."
+            )
+        return Explanation(text, (SETTINGS, SIGN_IN), kind="issuer_mismatch")
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+def _recorded(attempt: Attempt) -> Endpoints | None:
+    if attempt.endpoints is None:
+        return None
+    try:
+        return Endpoints.from_dict(attempt.endpoints)
+    except SettingsError as exc:  # tampered with in storage
+        raise ConfigError(exc.problems) from None
+
+
+def check_issuer(params: dict[str, str], expected: str) -> None:
+    """RFC 9207 §2.4: an ``iss`` on the answer must equal the expected issuer exactly.
+
+    No ``iss`` passes (ilert sends none). With no issuer configured, any ``iss`` is refused:
+    the client cannot tell whose answer it is.
+    """
+    if "iss" in params and not _same(params["iss"], expected):
+        raise IssuerMismatch(params["iss"], expected)
+
+
+def handle(params: dict[str, str], storage: Storage, expected_issuer: str = "") -> CallbackResult:
+    """Validate a callback and return the code with its verifier; raise a CallbackError.
+
+    ``expected_issuer`` is used when the attempt recorded no endpoints (their issuer wins).
+    Raises IgnoredCallback for an error answer that is not ours (nothing consumed),
+    IssuerMismatch, ConsentDenied, AuthorizationError, StateMissing, CallbackReplayed,
+    MissingVerifier, StateMismatch; ConfigError when the recorded endpoints are invalid.
+    """
     state = params.get("state", "")
+    if state and state_was_used(storage, state):
+        raise CallbackReplayed()  # handled before; a sign-in under way is left alone
     if "error" in params:
-        # Whatever happened, this attempt is over.
+        attempt = peek_attempt(storage)
+        if not state:
+            raise IgnoredCallback("no_state")
+        if attempt is None or not _same(attempt.state, state):
+            raise IgnoredCallback("unknown_state")
+        # Ours: whatever happened, this attempt is over.
         take_attempt(storage)
-        if state:
-            mark_state_used(storage, state)
+        mark_state_used(storage, state)
+        endpoints = _recorded(attempt)
+        check_issuer(params, endpoints.issuer if endpoints else expected_issuer)
         description = params.get("error_description", "")
         if params["error"] == "access_denied":
             raise ConsentDenied(description)
@@ -55,15 +164,15 @@ def handle(params: dict[str, str], storage: Storage) -> CallbackResult:
     if not state:
         take_attempt(storage)
         raise StateMissing()
-    if state_was_used(storage, state):
-        raise CallbackReplayed()
     attempt = take_attempt(storage)
     if attempt is None:
         raise MissingVerifier()
-    if not hmac.compare_digest(attempt.state.encode(), state.encode()):
+    if not _same(attempt.state, state):
         raise StateMismatch()
     mark_state_used(storage, state)
+    endpoints = _recorded(attempt)
+    check_issuer(params, endpoints.issuer if endpoints else expected_issuer)
     code = params.get("code", "")
     if not code:
         raise AuthorizationError("invalid_request", "the answer from ilert carried no code")
-    return CallbackResult(code, attempt.verifier, attempt.redirect_uri)
+    return CallbackResult(code, attempt.verifier, attempt.redirect_uri, endpoints)

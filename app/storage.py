@@ -1,20 +1,27 @@
-"""Storage interface and the flow's keys.
+"""Storage interface, the flow's keys, and storage that fails without losing anything.
 
 The browser implementation (over ``sessionStorage``) lives in ``app.browser``; tests use
-``MemoryStorage``. Tokens and the PKCE verifier only ever go to the session store given
-here (the page passes sessionStorage), never to localStorage: sessionStorage is per tab
-and dies with it, and a reload in the same tab keeps the session.
+``MemoryStorage`` and ``QuotaStorage``. Tokens and the PKCE verifier only ever go to the
+session store given here (the page passes sessionStorage), never to localStorage:
+sessionStorage is per tab and dies with it, and a reload in the same tab keeps the session.
+
+Browsers refuse writes (quota full, storage disabled, private mode): every write here
+either succeeds, raises the one typed ``StorageRefused``, or, through ``FallbackStorage``,
+keeps the value in memory for this page and reports the refusal once. Tokens are saved
+before anything else and may push the (expendable) flow log out of the way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Protocol
 
-from app.keys import ATTEMPT_KEY, PREFIX, USED_KEY
+from app.errors import AppError, Explanation
+from app.keys import ATTEMPT_KEY, LOG_KEY, PREFIX, TOKENS_KEY, USED_KEY
 
 MAX_USED = 20
 
@@ -24,6 +31,24 @@ class Storage(Protocol):
     def set(self, key: str, value: str) -> None: ...
     def remove(self, key: str) -> None: ...
     def keys(self) -> Iterable[str]: ...
+
+
+class StorageRefused(AppError):
+    """The browser refused to store ``key`` (full, disabled, blocked); ``reason`` says how."""
+
+    def __init__(self, key: str, reason: str = "") -> None:
+        super().__init__(f"{key}: {reason}" if reason else key)
+        self.key = key
+        self.reason = reason
+
+    def explanation(self) -> Explanation:
+        return Explanation(
+            "This browser refused to store data for this page (storage full or disabled). "
+            "The app keeps working in memory, but a reload of the page will sign you out.",
+            (),
+            "warning",
+            kind="storage_refused",
+        )
 
 
 class MemoryStorage:
@@ -45,19 +70,198 @@ class MemoryStorage:
         return list(self.data)
 
 
+class QuotaExceeded(Exception):
+    """What a browser's ``setItem`` throws when the store is full (a DOMException there)."""
+
+
+class StorageBlocked(Exception):
+    """What a browser throws on any access when storage is disabled (SecurityError)."""
+
+
+class QuotaStorage(MemoryStorage):
+    """A small store with a quota in characters (keys and values counted, as browsers do).
+
+    A real store that refuses writes, for tests: ``blocked`` makes every access throw.
+    """
+
+    def __init__(self, quota: int, blocked: bool = False) -> None:
+        super().__init__()
+        self.quota = quota
+        self.blocked = blocked
+
+    def used(self) -> int:
+        return sum(len(k) + len(v) for k, v in self.data.items())
+
+    def _check(self) -> None:
+        if self.blocked:
+            raise StorageBlocked("The operation is insecure.")
+
+    def get(self, key: str) -> str | None:
+        self._check()
+        return super().get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self._check()
+        value = str(value)
+        old = self.data.get(key)
+        freed = len(key) + len(old) if old is not None else 0
+        after = self.used() - freed + len(key) + len(value)
+        if after > self.quota:
+            raise QuotaExceeded(f"Setting the value of '{key}' exceeded the quota.")
+        self.data[key] = value
+
+    def remove(self, key: str) -> None:
+        self._check()
+        super().remove(key)
+
+    def keys(self) -> list[str]:
+        self._check()
+        return super().keys()
+
+
+def _reason(exc: BaseException) -> str:
+    name = type(exc).__name__
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return f"{name}: {text}" if text else name
+
+
+def write(storage: Storage, key: str, text: str) -> bool:
+    """Store ``text``. True when stored; False when a FallbackStorage kept it in memory only.
+
+    Raises StorageRefused (never the browser's own exception) when the store refuses.
+    """
+    try:
+        result = storage.set(key, text)
+    except Exception as exc:  # QuotaExceededError, SecurityError, ... from the browser
+        raise StorageRefused(key, _reason(exc)) from None
+    return result is not False
+
+
+def remove_quietly(storage: Storage, key: str) -> None:
+    """Remove ``key``; a store that refuses even that is left alone."""
+    with contextlib.suppress(Exception):
+        storage.remove(key)
+
+
 def get_json(storage: Storage, key: str) -> object | None:
-    raw = storage.get(key)
+    """The parsed value, or None when missing, corrupt or unreadable (never raises)."""
+    try:
+        raw = storage.get(key)
+    except Exception:
+        return None
     if raw is None:
         return None
     try:
         return json.loads(raw)
-    except ValueError:
-        storage.remove(key)  # corrupt: drop rather than crash on every load
+    except (ValueError, RecursionError):
+        remove_quietly(storage, key)  # corrupt: drop rather than crash on every load
         return None
 
 
-def set_json(storage: Storage, key: str, value: object) -> None:
-    storage.set(key, json.dumps(value, separators=(",", ":")))
+def set_json(storage: Storage, key: str, value: object) -> bool:
+    """Store ``value`` as JSON; see write() for the result and StorageRefused."""
+    return write(storage, key, json.dumps(value, separators=(",", ":")))
+
+
+def save_first(storage: Storage, key: str, value: object, free: Iterable[str] = (LOG_KEY,)) -> bool:
+    """Store an essential value, removing the expendable ``free`` keys if that makes room.
+
+    The answer of write(); raises StorageRefused when even the freed store refuses.
+    """
+    try:
+        return set_json(storage, key, value)
+    except StorageRefused:
+        for other in free:
+            if other != key:
+                remove_quietly(storage, other)
+    return set_json(storage, key, value)
+
+
+def save_tokens(storage: Storage, tokens: dict | None) -> bool:
+    """Save (or, with None, remove) the token set before anything else.
+
+    The flow log is given up first when space is short: a lost refresh token ends the
+    session, a lost log only shortens what is shown after a reload.
+    """
+    if tokens is None:
+        remove_quietly(storage, TOKENS_KEY)
+        return True
+    return save_first(storage, TOKENS_KEY, tokens, free=(LOG_KEY,))
+
+
+class FallbackStorage:
+    """A Storage that never throws: what the browser refuses is kept in memory.
+
+    Values that only live in memory survive for this page, not a reload; the stale copy
+    in the browser is removed so that a reload never brings back an old token. The
+    first refusal is reported through ``on_refused`` (the page says so once) and kept in
+    ``refused``. Writing an essential key may first remove the ``expendable`` keys
+    (the flow log) to make room; expendable keys are never kept in memory (their owner
+    holds them anyway) and never reported.
+    """
+
+    def __init__(
+        self,
+        primary: Storage,
+        expendable: Iterable[str] = (LOG_KEY,),
+        on_refused: Callable[[StorageRefused], None] | None = None,
+    ) -> None:
+        self.primary = primary
+        self.expendable = frozenset(expendable)
+        self.on_refused = on_refused
+        self.memory: dict[str, str] = {}
+        self.refused: StorageRefused | None = None
+
+    def get(self, key: str) -> str | None:
+        if key in self.memory:
+            return self.memory[key]
+        try:
+            return self.primary.get(key)
+        except Exception:
+            return None
+
+    def set(self, key: str, value: str) -> bool:
+        """True when stored in the browser, False when kept in memory (or dropped)."""
+        value = str(value)
+        try:
+            write(self.primary, key, value)
+            self.memory.pop(key, None)
+            return True
+        except StorageRefused as exc:
+            refusal = exc
+        if key not in self.expendable:
+            for other in self.expendable:
+                remove_quietly(self.primary, other)
+            try:
+                write(self.primary, key, value)
+                self.memory.pop(key, None)
+                return True
+            except StorageRefused as exc:
+                refusal = exc
+        remove_quietly(self.primary, key)  # never leave an older value behind
+        if key in self.expendable:
+            return False
+        self.memory[key] = value
+        if self.refused is None:
+            self.refused = refusal
+            if self.on_refused is not None:
+                self.on_refused(refusal)
+        return False
+
+    def remove(self, key: str) -> None:
+        self.memory.pop(key, None)
+        remove_quietly(self.primary, key)
+
+    def keys(self) -> list[str]:
+        try:
+            stored = list(self.primary.keys())
+        except Exception:
+            stored = []
+        return stored + [k for k in self.memory if k not in stored]
+
+    def in_memory_only(self, key: str) -> bool:
+        """Whether ``key`` lives only in this page's memory (lost on reload)."""
+        return key in self.memory
 
 
 @dataclass(frozen=True)
@@ -66,11 +270,18 @@ class Attempt:
     state: str
     redirect_uri: str
     created: float
+    # The server the sign-in was started with (config.Endpoints.to_dict()); the callback
+    # finishes it there even if the settings changed meanwhile. None: not recorded.
+    endpoints: dict | None = None
 
 
-def save_attempt(storage: Storage, attempt: Attempt) -> None:
-    """Replace any earlier attempt: only the latest sign-in can complete."""
-    set_json(storage, ATTEMPT_KEY, attempt.__dict__)
+def save_attempt(storage: Storage, attempt: Attempt) -> bool:
+    """Replace any earlier attempt: only the latest sign-in can complete.
+
+    False when it is kept in memory only (FallbackStorage): the redirect to the server
+    would lose it, so the page must not start that sign-in. Raises StorageRefused.
+    """
+    return save_first(storage, ATTEMPT_KEY, asdict(attempt))
 
 
 def peek_attempt(storage: Storage) -> Attempt | None:
@@ -78,11 +289,13 @@ def peek_attempt(storage: Storage) -> Attempt | None:
     if not isinstance(data, dict):
         return None
     try:
+        endpoints = data.get("endpoints")
         return Attempt(
             str(data["verifier"]),
             str(data["state"]),
             str(data.get("redirect_uri", "")),
             float(data.get("created", 0)),
+            endpoints if isinstance(endpoints, dict) else None,
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -91,7 +304,7 @@ def peek_attempt(storage: Storage) -> Attempt | None:
 def take_attempt(storage: Storage) -> Attempt | None:
     """Return and delete the stored attempt (verifier + state are one-time)."""
     attempt = peek_attempt(storage)
-    storage.remove(ATTEMPT_KEY)
+    remove_quietly(storage, ATTEMPT_KEY)
     return attempt
 
 
@@ -100,10 +313,12 @@ def _state_hash(state: str) -> str:
 
 
 def mark_state_used(storage: Storage, state: str) -> None:
+    """Remember a handled state (replay detection); best effort when storage refuses."""
     used = get_json(storage, USED_KEY)
     used = [u for u in used if isinstance(u, str)] if isinstance(used, list) else []
     used.append(_state_hash(state))
-    set_json(storage, USED_KEY, used[-MAX_USED:])
+    with contextlib.suppress(StorageRefused):
+        set_json(storage, USED_KEY, used[-MAX_USED:])
 
 
 def state_was_used(storage: Storage, state: str) -> bool:
@@ -113,6 +328,10 @@ def state_was_used(storage: Storage, state: str) -> bool:
 
 def clear_all(storage: Storage, keep: Callable[[str], bool] = lambda k: False) -> None:
     """Remove every item this app stored (sign-out, dead session)."""
-    for key in list(storage.keys()):
+    try:
+        keys = list(storage.keys())
+    except Exception:
+        return
+    for key in keys:
         if key.startswith(PREFIX) and not keep(key):
-            storage.remove(key)
+            remove_quietly(storage, key)
