@@ -475,14 +475,22 @@ def vouched_origins(defaults: dict | None) -> frozenset[str]:
     return frozenset(found)
 
 
+_SIGN_IN_PAGE = "your sign-in (its login and consent page)"
+
+
 def recipients(settings: Settings, page_url: str = "") -> list[Recipient]:
     """Every origin that receives the code, the verifier or a token with these settings.
 
-    The authorize page is not listed: the browser shows its address while the user signs
-    in there, and it receives neither the code nor a token. A redirect URI on another
-    origin than the page is listed (the code travels there).
+    Also the authorize page's origin (a planted one is a look-alike login page that
+    issues its own codes), and a redirect URI on another origin than the page (the code
+    travels there).
     """
-    found = {r.origin: list(r.receives) for r in settings.endpoints().recipients()}
+    endpoints = settings.endpoints()
+    found: dict[str, list[str]] = {}
+    if origin(endpoints.authorize):
+        found[origin(endpoints.authorize)] = [_SIGN_IN_PAGE]
+    for item in endpoints.recipients():
+        found.setdefault(item.origin, []).extend(item.receives)
     if settings.redirect_uri:
         where = origin(settings.redirect_uri)
         if where and where != origin(page_url):
@@ -498,4 +506,7 @@ def unvouched(defaults: dict | None, settings: Settings, page_url: str = "") -> 
     trusted = set(vouched_origins(defaults))
     if page_url:
         trusted.add(origin(page_url))
+    if not settings.custom and origin(settings.ilert_host) in trusted:
+        # TENANT.<vouched ilert host>: the tenant is one validated label under that host.
+        trusted.add(origin(settings.authorize_host()))
     return [r for r in recipients(settings, page_url) if r.origin not in trusted]

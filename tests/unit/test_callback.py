@@ -9,6 +9,7 @@ from app.config import Settings
 from app.errors import (
     AuthorizationError,
     CallbackReplayed,
+    ConfigError,
     ConsentDenied,
     MissingVerifier,
     StateMismatch,
@@ -88,3 +89,106 @@ def test_code_missing_with_good_state() -> None:
 def test_strip_callback_params() -> None:
     assert callback.strip_callback_params("?code=a&state=b") == ""
     assert callback.strip_callback_params("?lang=de&code=a&error=x") == "?lang=de"
+
+
+# --- answers that are not ours (hardening) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"error": "x", "error_description": "Your account is locked, call +1 555 0100"},
+        {"error": "access_denied", "state": "forged-state-value"},
+        {"error": "server_error", "state": ""},
+    ],
+)
+def test_error_that_is_not_ours_is_ignored_and_keeps_the_sign_in(params: dict) -> None:
+    store, attempt = begin()
+    with pytest.raises(callback.IgnoredCallback) as info:
+        callback.handle(params, store)
+    note = info.value.explanation()
+    assert note.severity == "info" and note.kind == "callback_ignored"
+    assert "locked" not in note.message and "+1 555" not in note.message
+    assert storage.peek_attempt(store) == attempt  # the sign-in under way is intact
+    result = callback.handle({"code": "abc", "state": attempt.state}, store)
+    assert result.verifier == attempt.verifier
+
+
+def test_error_without_any_attempt_is_ignored() -> None:
+    with pytest.raises(callback.IgnoredCallback):
+        callback.handle({"error": "x", "state": "s" * 32}, storage.MemoryStorage())
+
+
+def test_replayed_error_of_our_own_attempt() -> None:
+    store, attempt = begin()
+    with pytest.raises(ConsentDenied):
+        callback.handle({"error": "access_denied", "state": attempt.state}, store)
+    _, fresh = begin_in(store)
+    with pytest.raises(CallbackReplayed):
+        callback.handle({"error": "access_denied", "state": attempt.state}, store)
+    assert storage.peek_attempt(store) == fresh
+
+
+def begin_in(store: storage.MemoryStorage) -> tuple[storage.MemoryStorage, storage.Attempt]:
+    authorize.start(SETTINGS, store, "http://localhost:4597/")
+    attempt = storage.peek_attempt(store)
+    assert attempt is not None
+    return store, attempt
+
+
+# --- iss (RFC 9207) ----------------------------------------------------------------------------
+
+
+def test_iss_must_equal_the_configured_issuer() -> None:
+    store, attempt = begin()
+    with pytest.raises(callback.IssuerMismatch) as info:
+        callback.handle(
+            {"code": "abc", "state": attempt.state, "iss": "https://evil.example"},
+            store,
+            expected_issuer="https://auth.example.org",
+        )
+    assert storage.peek_attempt(store) is None  # the sign-in stops: no exchange
+    text = info.value.explanation().message
+    assert "https://evil.example" in text and "https://auth.example.org" in text
+    store, attempt = begin()
+    result = callback.handle(
+        {"code": "abc", "state": attempt.state, "iss": "https://auth.example.org"},
+        store,
+        expected_issuer="https://auth.example.org",
+    )
+    assert result.code == "abc"
+
+
+def test_iss_without_a_configured_issuer_is_refused_and_absent_iss_passes() -> None:
+    store, attempt = begin()
+    with pytest.raises(callback.IssuerMismatch) as info:
+        callback.handle({"code": "abc", "state": attempt.state, "iss": "https://x.example"}, store)
+    assert "no issuer is configured" in info.value.explanation().message
+    store, attempt = begin()
+    assert callback.handle({"code": "abc", "state": attempt.state}, store).code == "abc"
+
+
+def test_iss_checked_on_our_error_answers_too() -> None:
+    store, attempt = begin()
+    with pytest.raises(callback.IssuerMismatch):
+        callback.handle(
+            {"error": "access_denied", "state": attempt.state, "iss": "https://evil.example"},
+            store,
+            expected_issuer="https://auth.example.org",
+        )
+
+
+def test_recorded_endpoints_win_over_current_settings() -> None:
+    store = storage.MemoryStorage()
+    endpoints = Settings(client_id="c", issuer="https://auth.example.org").endpoints()
+    attempt = storage.Attempt(
+        "v" * 43, "s" * 32, "http://localhost:4597/", 0.0, endpoints.to_dict()
+    )
+    storage.save_attempt(store, attempt)
+    params = {"code": "abc", "state": "s" * 32, "iss": "https://auth.example.org"}
+    result = callback.handle(params, store, expected_issuer="https://other.example")
+    assert result.endpoints == endpoints
+    tampered = endpoints.to_dict() | {"token": "https://a@evil.example/token"}
+    storage.save_attempt(store, storage.Attempt("v" * 43, "t" * 32, "", 0.0, tampered))
+    with pytest.raises(ConfigError):
+        callback.handle({"code": "abc", "state": "t" * 32}, store)
