@@ -65,7 +65,9 @@ def is_loopback_host(hostname: str) -> bool:
     host = hostname.lower().rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    import ipaddress  # lazily: only settings checks need it
+    if ":" not in host and not host.replace(".", "").isdigit():
+        return False  # a name: no need to load ipaddress (start-up time)
+    import ipaddress
 
     try:
         address = ipaddress.ip_address(host)
@@ -83,9 +85,11 @@ def _host_problem(hostname: str) -> str:
     Browsers read ``0x7f.1`` or ``127.1`` as 127.0.0.1, and a non-ASCII name may be a
     look-alike of a real one, so both are refused rather than compared.
     """
-    import ipaddress
-
+    if "%" in hostname:
+        return "must not name a network interface ('%')"
     if ":" in hostname:
+        import ipaddress  # only for IP literals (start-up time)
+
         try:
             ipaddress.IPv6Address(hostname)
         except ValueError:
@@ -97,6 +101,8 @@ def _host_problem(hostname: str) -> str:
         return "does not have a valid host name"
     last = hostname.rsplit(".", 1)[-1]
     if last.isdigit() or last.startswith("0x"):
+        import ipaddress
+
         try:
             if str(ipaddress.IPv4Address(hostname)) == hostname:
                 return ""

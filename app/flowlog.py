@@ -262,11 +262,16 @@ class Entry:
         return line
 
 
+def _entry_json(entry: Entry) -> str:
+    return json.dumps(asdict(entry), separators=(",", ":"), ensure_ascii=False)
+
+
 class FlowLog:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.entries: list[Entry] = []
         self.clock = clock
         self.listeners: list[Callable[[Entry | None], None]] = []
+        self._json: dict[int, str] = {}  # id(entry) -> its JSON, so save() is not O(n²)
 
     def _add(self, entry: Entry) -> Entry:
         self.entries.append(entry)
@@ -327,7 +332,8 @@ class FlowLog:
         Never raises: when the store refuses, fewer entries are tried (halving), and at
         last the stored copy is removed (0). Save the tokens before calling this.
         """
-        texts = [json.dumps(d, separators=(",", ":"), ensure_ascii=False) for d in self.as_dicts()]
+        texts = [self._json.get(id(e)) or _entry_json(e) for e in self.entries]
+        self._json = dict(zip((id(e) for e in self.entries), texts, strict=True))
         keep, total = 0, 2
         for text in reversed(texts):
             if total + len(text) + 1 > max_chars:

@@ -353,3 +353,7 @@ def test_custom_scope_syntax() -> None:
     s = servers.from_metadata("https://auth.example.org", META, GOOD).settings
     assert config.validate(replace_(s, scope="openid email offline_access")) == []
     assert config.validate(replace_(s, scope='openid "x"'))
+
+
+def test_zone_ids_are_refused() -> None:
+    assert config.url_problems("https://[fe80::1%25eth0]/api", "x")
