@@ -516,3 +516,12 @@ def unvouched(defaults: dict | None, settings: Settings, page_url: str = "") -> 
         # TENANT.<vouched ilert host>: the tenant is one validated label under that host.
         trusted.add(origin(settings.authorize_host()))
     return [r for r in recipients(settings, page_url) if r.origin not in trusted]
+
+
+def changes_server(recorded: Endpoints | None, new: Settings) -> bool:
+    """Whether ``new`` names another server than the one a session is bound to.
+
+    The page then says truthfully that the change applies from the next sign-in (the
+    session keeps ``recorded``), or signs out first: the user's choice.
+    """
+    return recorded is not None and new.endpoints() != recorded

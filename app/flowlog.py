@@ -72,7 +72,8 @@ _SECRET_NAMES = "|".join(re.escape(k) for k in sorted(SECRET_KEYS | CODE_KEYS, k
 _PAIR_RE = re.compile(rf"(?i)(?<![\w-])((?:{_SECRET_NAMES})=)([^&\s\"'<>#;,]+)")
 _JSON_PAIR_RE = re.compile(rf'(?i)("(?:{_SECRET_NAMES})"\s*:\s*)"((?:[^"\\]|\\.)*)"')
 _URL_RE = re.compile(r"https?://[^\s\"'<>]+")
-_FORM_RE = re.compile(r"^[^\s=&]+=[^\s&]*(?:&[^\s=&]+=[^\s&]*)*$")
+# a=1&b=2 with form-encoded values (a "=" inside a value is %3D; "abc==" is base64, not a form)
+_FORM_RE = re.compile(r"^[A-Za-z_][\w.-]*=[^\s&=]*(?:&[A-Za-z_][\w.-]*=[^\s&=]*)*$")
 
 MAX_ENTRIES = 500
 MAX_PART_CHARS = 8_000  # a request or response part of one entry, as JSON

@@ -76,11 +76,14 @@ def test_harmless_fields_and_www_authenticate_are_kept() -> None:
         "url": "http://h/cb?keep=1&code=x",
         "expires_in": 3600,
         "active": True,
+        "fingerprint": "c2lnbmF0dXJl==",
+        "summary": "a=b and c",
     }
     out = flowlog.redact(data)
     assert out["grant_type"] == "authorization_code" and out["client_id"] == "demo"
     assert out["scope"] == "profile source:w" and out["expires_in"] == 3600
     assert out["www-authenticate"] == data["www-authenticate"]
+    assert out["fingerprint"] == data["fingerprint"] and out["summary"] == data["summary"]
     assert "keep=1" in out["url"] and "code=[redacted]" in out["url"]
 
 

@@ -357,3 +357,12 @@ def test_custom_scope_syntax() -> None:
 
 def test_zone_ids_are_refused() -> None:
     assert config.url_problems("https://[fe80::1%25eth0]/api", "x")
+
+
+def test_changes_server() -> None:
+    s = Settings.from_dict(EMU)
+    recorded = s.endpoints()
+    assert not config.changes_server(recorded, replace_(s, scope="profile"))
+    assert config.changes_server(recorded, replace_(s, api_base="https://api.ilert.com/api"))
+    assert config.changes_server(recorded, replace_(s, client_id="other"))
+    assert not config.changes_server(None, s)
