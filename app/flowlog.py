@@ -237,7 +237,8 @@ class Entry:
         except (KeyError, TypeError, ValueError):
             return None
         if (
-            kind not in _KINDS
+            not 0 <= at < 1e11  # a time as_text can format (also rules out nan and inf)
+            or kind not in _KINDS
             or not all(isinstance(s, str) for s in (title, method, url))
             or not (status is None or (isinstance(status, int) and not isinstance(status, bool)))
             or not (duration is None or isinstance(duration, (int, float)))

@@ -149,6 +149,7 @@ def test_restore_skips_malformed_entries() -> None:
     store = storage.MemoryStorage()
     good = Entry(1.0, "step", "ok").__dict__
     items = [good, {"kind": "step"}, "x", good | {"kind": "evil"}, good | {"status": "500"}]
+    items += [good | {"at": 1e300}, good | {"at": "nan"}, good | {"request": []}]
     store.set(LOG_KEY, json.dumps(items))
     log = FlowLog()
     assert log.restore(store) == 1 and log.entries[0].title == "ok"
