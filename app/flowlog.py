@@ -91,6 +91,10 @@ class Entry:
     duration_ms: float | None = None
     request: dict = field(default_factory=dict)
     response: dict = field(default_factory=dict)
+    # Which step of the flow this entry is, for the sequence diagram (app.diagram.PHASES):
+    # "authorize", "callback", "exchange", "api", "refresh", "token_info", "revoke"; "" lets
+    # the diagram infer it (HTTP entries from their URL, older stored entries from their data).
+    phase: str = ""
 
     def as_text(self) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(self.at))
@@ -121,11 +125,13 @@ class FlowLog:
             listener(entry)
         return entry
 
-    def step(self, title: str, **data: object) -> Entry:
-        return self._add(Entry(self.clock(), "step", redact_text(title), request=redact(data)))
+    def step(self, title: str, *, phase: str = "", **data: object) -> Entry:
+        entry = Entry(self.clock(), "step", redact_text(title), request=redact(data), phase=phase)
+        return self._add(entry)
 
-    def error(self, title: str, **data: object) -> Entry:
-        return self._add(Entry(self.clock(), "error", redact_text(title), request=redact(data)))
+    def error(self, title: str, *, phase: str = "", **data: object) -> Entry:
+        entry = Entry(self.clock(), "error", redact_text(title), request=redact(data), phase=phase)
+        return self._add(entry)
 
     def http(
         self,
@@ -135,6 +141,7 @@ class FlowLog:
         duration_ms: float | None,
         request: dict | None = None,
         response: dict | None = None,
+        phase: str = "",
     ) -> Entry:
         return self._add(
             Entry(
@@ -147,6 +154,7 @@ class FlowLog:
                 duration_ms,
                 redact(request or {}),
                 redact(response or {}),
+                phase,
             )
         )
 
