@@ -4,50 +4,78 @@ Pure Python (no DOM, no I/O): ``render(entries)`` returns SVG markup for the pag
 ``export(entries)`` a standalone SVG document for download. Everything shown comes from
 flow-log entries, which may hold anything (sessionStorage is untrusted), so every text is
 re-redacted, shortened and XML-escaped here, and no request or response data is drawn at
-all (that stays in the log, which an arrow opens).
+all (that stays in the log, which an arrow opens). Built from the stored log, the diagram
+survives reloads like the log does.
 
-How the page integrates it (phase 2)
-------------------------------------
-* Where: a ``<figure id="flow-diagram" class="flow-diagram">`` in the flow-log card, above the
-  log list, with a ``<figcaption>`` and an "Export SVG" button. The diagram's code and
-  ``static/diagram.css`` load when the log card is first shown (``finish_start``), not at
-  boot: ``from app import diagram`` inside the method, and a ``<link rel="stylesheet">``
-  appended to ``<head>`` once.
-* Rendering: ``svg = diagram.render(log.entries, width=figure.clientWidth)``; parse it with
-  ``DOMParser().parseFromString(svg, "image/svg+xml")`` (no scripts run there), check there
-  is no ``<parsererror>``, and ``figure.replaceChildren(document.importNode(root, True))``.
-  The markup is ours and every text in it is escaped, so no log text is ever parsed as markup.
-* Updates: in the log listener (``on_log``) re-render the whole diagram (it is cheap: see
-  the tests' timing) after the next paint, coalescing several entries into one render; on
-  ``log.clear()`` (listener gets ``None``) render the empty diagram. Re-render on resize
-  (``ResizeObserver`` on the figure, or a debounced ``resize``) so the text keeps its size
-  on a phone; between renders the ``viewBox`` scales it. Keep focus: if the focused element
-  had ``data-entry="i"``, focus the new element with the same ``data-entry`` afterwards.
-  Announce a new step in the page's polite status region with ``describe_step``'s text if
-  wanted; the SVG itself is not a live region.
+How the page integrates it
+--------------------------
+Integration API (all pure; ``entries`` is ``log.entries``, the list the indices refer to):
+
+* ``render(entries, *, width=720, pending="") -> str``: SVG markup, laid out for ``width``
+  CSS pixels (clamped to 260..1200). ``pending`` = a phase under way draws a grey arrow last.
+* ``export(entries, *, width=720) -> str``: the standalone document (for the download).
+* ``steps(entries) -> list[Step]`` and ``describe_step(step, number, total) -> str``: the
+  same items as data, and the sentence a screen reader hears (for a live announcement).
+* In the markup: each arrow is ``g.fd-step`` with ``tabindex="0" role="button"
+  aria-label="…" data-entry="INDEX"``; classes ``fd-ok|fd-refused|fd-failed`` and
+  ``fd-PHASE``; ``.fd-current`` on an arrow marks the one whose entry is open.
+
+What the page does (phase 2):
+
+* Where: a ``<figure id="flow-diagram" class="flow-diagram">`` in the flow-log card above
+  the log list: ``<figcaption>``, a ``<div class="fd-scroll">`` holding the SVG, a
+  ``<div class="fd-actions">`` with an "Export SVG" button, and a ``<pre class="fd-detail"
+  hidden>`` for the opened exchange. Nothing of it loads at boot: when the log card is first
+  shown (``finish_start``), ``from app import diagram`` inside the method and append
+  ``<link rel="stylesheet" href="static/diagram.css">`` to ``<head>`` once.
+* Rendering: ``svg = diagram.render(log.entries, width=scroll_div.clientWidth)``; parse it
+  with ``DOMParser().parseFromString(svg, "image/svg+xml")`` (no script runs there), check
+  there is no ``parsererror`` element, then ``scroll_div.replaceChildren(
+  document.importNode(doc.documentElement, True))``. The markup is ours and every text in it
+  is escaped (tested), so no log text is ever parsed as markup.
+* Updates: in the log listener (``on_log``), schedule one re-render after the next paint
+  (several entries in a row give one render; 500 entries take about 20 ms in CPython). On
+  ``log.clear()`` (listener gets ``None``) render the empty diagram. While a request is out,
+  pass ``pending=`` its phase (the async page knows what it awaits) so the arrow appears as
+  it happens and turns into the real one when its entry arrives. Re-render on resize
+  (``ResizeObserver`` on the scroll div, debounced): the SVG has a fixed width/height and the
+  CSS only lets it shrink (``max-width: 100%``), so text keeps its size on a phone. Keep
+  focus: remember the focused ``data-entry`` before replacing and focus the same one after.
 * Opening a step: one ``click`` and one ``keydown`` listener on the figure;
-  ``target.closest("[data-entry]")`` gives the arrow, ``int(getAttribute("data-entry"))``
-  the index into ``log.entries`` (the list that was rendered). Enter or Space (prevent the
-  default scroll) opens it like a click: show that entry's ``as_text()`` (as text) in a
-  detail panel and scroll/flash the matching log line.
-* Export: ``text = diagram.export(log.entries)``; ``Blob.new([text], {type:
-  "image/svg+xml"})``, ``URL.createObjectURL``, a temporary ``<a download="ilert-oauth-
-  flow.svg">`` clicked, then ``URL.revokeObjectURL``. The file is valid standalone SVG
-  (xmlns, width/height, title/desc, presentation attributes instead of page CSS).
+  ``event.target.closest("[data-entry]")`` is the arrow and ``int(getAttribute(
+  "data-entry"))`` the index into ``log.entries``. Enter or Space (``preventDefault`` so the
+  page does not scroll) opens it like a click: ``fd-detail.textContent =
+  log.entries[i].as_text()`` (as text), show it, put ``.fd-current`` on the arrow and on the
+  matching ``#flow-log li`` and scroll that line into view.
+* Export: ``text = diagram.export(log.entries)``; ``blob = Blob.new([text], {"type":
+  "image/svg+xml"})``; ``url = URL.createObjectURL(blob)``; a temporary
+  ``<a download="ilert-oauth-flow.svg" href=url>`` clicked and removed, then
+  ``URL.revokeObjectURL(url)``. The file is a valid SVG document on its own (XML declaration,
+  xmlns, width/height, title/desc, presentation attributes instead of page CSS).
 * Teaching mode (``app.teaching``): a checkbox "Teaching mode: pause before each step" in
-  Settings, saved in localStorage as ``teaching`` (off by default; it is not an OAuth
-  setting). When on, the page awaits a Continue button (an ``asyncio.Future`` resolved by
-  its click) before: the redirect/popup (``teaching.authorize_lesson``), the code exchange
-  after the callback was checked (``teaching.callback_lesson`` with the code still hidden),
-  then after the exchange (``teaching.exchange_lesson``: code, PKCE check, tokens, claims),
-  and before each refresh, token info, revoke and the first API call
-  (``teaching.lesson(phase)``). Revealed values are only ever set as ``textContent`` in the
-  teaching panel, never logged or stored, and dropped when the panel closes.
-* Log entries: the page passes ``phase=`` when it logs the authorize and callback steps
-  (``log.step(title, phase="authorize", authorize_url=url, via="popup")``,
-  ``log.step(title, phase="callback", query=params)``); HTTP entries need nothing (their
-  URL and ``grant_type`` say what they are). Entries without a phase from older stored logs
-  are recognised by their data.
+  Settings, saved in localStorage as ``keys.TEACHING_KEY`` = ``"on"`` (absent = off, the
+  default; it is not an OAuth setting and does not go into ``config.Settings``). When it
+  is on, the page shows a panel (``<section class="teach">``, structure in
+  static/diagram.css) and awaits its Continue
+  button (an ``asyncio.Future`` resolved by the click; focus moves to the panel) at:
+  1. before the redirect or popup: ``teaching.authorize_lesson(url)``;
+  2. back from ilert, after ``callback.handle`` checked the state, before the exchange:
+     ``teaching.callback_lesson(params, stored_state, state_checked=True)`` (the page reads
+     ``storage.peek_attempt(store).state`` before ``callback.handle`` deletes it, in teaching
+     mode only; the code stays hidden);
+  3. after the exchange was answered: ``teaching.exchange_lesson(code=..., verifier=...,
+     challenge=teaching.challenge_from_log(log.entries), tokens=tokens.to_dict() or None,
+     spent=True)``: the code, the PKCE check, the token response and the claims;
+  4. before each refresh, token info, revoke and the first API call of a load:
+     ``teaching.lesson(phase)``.
+  Revealed values are only ever set as ``textContent`` in the panel, never logged or
+  stored, and the panel is emptied when Continue is pressed. Outside teaching mode none of
+  these functions is called.
+* Log entries: pass ``phase=`` when logging the authorize and callback steps:
+  ``log.step(title, phase="authorize", authorize_url=url)`` (add ``via="popup"`` for the
+  popup flow) and ``log.step(title, phase="callback", query=params)`` (``via="popup"`` too).
+  HTTP entries need nothing: their URL and ``grant_type`` say what they are. Entries without
+  a phase (older stored logs, today's page) are recognised by their data.
 """
 
 from __future__ import annotations
@@ -70,9 +98,28 @@ LANES: dict[str, tuple[tuple[str, str], tuple[str, str], str]] = {
 _LANE_ORDER = tuple(LANES)
 
 PHASES = ("authorize", "callback", "exchange", "api", "refresh", "token_info", "revoke")
-OK, REFUSED, FAILED = "ok", "refused", "failed"
+OK, REFUSED, FAILED, PENDING = "ok", "refused", "failed", "pending"
 # Outcome -> (colour, stroke-dasharray): the dash pattern and the text label say it too.
-OUTCOME_STYLE = {OK: ("#1d7a46", ""), REFUSED: ("#8a5a00", "7 4"), FAILED: ("#b3261e", "2 3")}
+OUTCOME_STYLE = {
+    OK: ("#1d7a46", ""),
+    REFUSED: ("#8a5a00", "7 4"),
+    FAILED: ("#b3261e", "2 3"),
+    PENDING: ("#5a6472", "1 5"),
+}
+# Phase -> (title, from lane, to lane); "token" is a token-endpoint call of another grant.
+_HTTP_STEPS = {
+    "exchange": ("Code exchange", PAGE, TOKEN),
+    "refresh": ("Refresh", PAGE, TOKEN),
+    "token_info": ("Token info", PAGE, TOKEN),
+    "revoke": ("Revoke", PAGE, TOKEN),
+    "token": ("Token request", PAGE, TOKEN),
+    "api": ("API call", PAGE, API),
+}
+_ALL_STEPS = {
+    "authorize": ("Redirect to sign in", PAGE, SIGN_IN),
+    "callback": ("Callback: code, state", SIGN_IN, PAGE),
+    **_HTTP_STEPS,
+}
 TEXT_COLOUR, MUTED_COLOUR, LINE_COLOUR = "#1c2430", "#5a6472", "#9aa3ae"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 DEFAULT_WIDTH = 720
@@ -105,7 +152,7 @@ class Step(NamedTuple):
     source: str  # lane key
     target: str  # lane key (== source for a note)
     detail: str  # e.g. "POST /api/developers/oauth2/token"; already redacted
-    outcome: str  # OK, REFUSED or FAILED
+    outcome: str  # OK, REFUSED or FAILED (PENDING for the step under way)
     status: str  # "200", "no response", "access_denied", ...
     duration_ms: float | None = None
 
@@ -168,22 +215,17 @@ def _http_step(index: int, entry: Entry) -> Step:
             phase = "revoke"
         else:
             phase = "api"
-    titles = {
-        "exchange": "Code exchange",
-        "refresh": "Refresh",
-        "token_info": "Token info",
-        "revoke": "Revoke",
-        "token": "Token request",
-        "api": "API call",
-    }
     outcome, status = _http_outcome(entry.status)
     duration = entry.duration_ms if isinstance(entry.duration_ms, (int, float)) else None
+    if phase not in _HTTP_STEPS:  # "authorize"/"callback" on an HTTP entry: draw it as a call
+        phase = "api"
+    title, source, target = _HTTP_STEPS[phase]
     return Step(
         index,
-        phase if phase in titles else "api",
-        titles.get(phase, "API call"),
-        PAGE,
-        API if phase == "api" or phase not in titles else TOKEN,
+        phase,
+        title,
+        source,
+        target,
         _clean(f"{_clean(entry.method)} {_clean(path)}".strip()),
         outcome,
         status,
@@ -214,7 +256,7 @@ def _flow_step(index: int, entry: Entry, phase: str) -> Step:
         return Step(
             index,
             phase,
-            "Sign-in popup" if popup else "Redirect to sign in",
+            "Sign-in popup" if popup else _ALL_STEPS["authorize"][0],
             PAGE,
             SIGN_IN,
             _clean(f"GET {_path(url) or AUTHORIZE_PATH}"),
@@ -229,7 +271,7 @@ def _flow_step(index: int, entry: Entry, phase: str) -> Step:
         code = _clean(error) if isinstance(error, str) and error else "error"
         return Step(index, phase, "Callback: error", SIGN_IN, PAGE, _clean(title), REFUSED, code)
     detail = "message from the popup" if popup else "redirect back to this page"
-    return Step(index, phase, "Callback: code, state", SIGN_IN, PAGE, detail, OK, "received")
+    return Step(index, phase, _ALL_STEPS["callback"][0], SIGN_IN, PAGE, detail, OK, "received")
 
 
 def steps(entries: list[Entry]) -> list[Step]:
@@ -260,6 +302,9 @@ def steps(entries: list[Entry]) -> list[Step]:
 
 def describe_step(step: Step, number: int, total: int) -> str:
     """The screen-reader text of one arrow (its aria-label)."""
+    if step.outcome == PENDING:
+        route = f"from {LANES[step.source][2]} to {LANES[step.target][2]}"
+        return f"Under way: {step.title}, {route}."
     if step.phase == "error":
         what = f"this page noted an error: {step.detail}"
     else:
@@ -302,6 +347,7 @@ def render(
     width: float = DEFAULT_WIDTH,
     standalone: bool = False,
     id_prefix: str = "flow-diagram",
+    pending: str = "",
 ) -> str:
     """SVG markup of the sequence diagram for ``entries`` (the flow log's list).
 
@@ -310,9 +356,14 @@ def render(
     static/diagram.css lets it shrink (``max-width: 100%``) but never grow between renders.
     ``standalone`` gives a complete document (XML declaration, fixed size, white background)
     for export. Each arrow is ``<g class="fd-step fd-OUTCOME" tabindex="0" role="button"
-    aria-label="…" data-entry="INDEX">``.
+    aria-label="…" data-entry="INDEX">``. ``pending`` (a phase, e.g. "exchange") adds a grey
+    arrow at the end for the step under way (``fd-pending``, not focusable: no entry yet).
     """
     items = steps(entries)
+    total = len(items)
+    if pending in _ALL_STEPS:
+        title, source, target = _ALL_STEPS[pending]
+        items.append(Step(-1, pending, title, source, target, "", PENDING, "under way"))
     w = max(MIN_WIDTH, min(MAX_WIDTH, round(width if isinstance(width, (int, float)) else 0)))
     narrow = w < _NARROW
     font, head_font = (12, 11) if narrow else (13, 12)
@@ -322,7 +373,6 @@ def render(
     rows_h = max(1, len(items)) * _ROW
     height = head_h + rows_h + _PAD
     pid = escape(re.sub(r"[^A-Za-z0-9_-]", "", id_prefix) or "flow-diagram")
-    total = len(items)
 
     out: list[str] = []
     if standalone:
@@ -395,9 +445,15 @@ def render(
         room = budget - len(head) - 1
         detail = _fit(step.detail, room, keep_tail=is_http) if room >= 6 else ""  # no "G…"
         line = escape(head)
+        said = escape(describe_step(step, number, total))
+        if step.outcome == PENDING:
+            out.append(f'<g class="fd-pending fd-{step.phase}" role="img" aria-label="{said}">')
+        else:
+            out.append(
+                f'<g class="fd-step fd-{step.outcome} fd-{step.phase}" tabindex="0"'
+                f' role="button" data-entry="{step.index}" aria-label="{said}">'
+            )
         out.append(
-            f'<g class="fd-step fd-{step.outcome} fd-{step.phase}" tabindex="0" role="button"'
-            f' data-entry="{step.index}" aria-label="{escape(describe_step(step, number, total))}">'
             f'<rect class="fd-hit" x="0" y="{top}" width="{w}" height="{_ROW}" rx="4"'
             ' fill="#ffffff" fill-opacity="0"/>'
         )

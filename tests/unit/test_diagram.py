@@ -380,3 +380,23 @@ def test_a_full_log_renders(count: int) -> None:
     entries = [dataclasses.replace(base[i % len(base)]) for i in range(count)]
     root = parse(diagram.render(entries))
     assert len(arrows(root)) == len(diagram.steps(entries))
+
+
+def test_a_step_under_way_is_drawn_last_and_is_not_an_entry() -> None:
+    log = full_flow()
+    root = parse(diagram.render(log.entries[:2], pending="exchange"))
+    assert len(arrows(root)) == 2
+    pending = [g for g in root.iter(f"{SVG}g") if "fd-pending" in g.get("class", "")]
+    assert len(pending) == 1
+    g = pending[0]
+    assert g.get("tabindex") is None and g.get("data-entry") is None
+    assert g.get("aria-label") == (
+        "Under way: Code exchange, from this page (your browser) to ilert's token endpoint."
+    )
+    assert "pending · under way" in texts(g)
+    assert float(g.find(f"{SVG}rect").get("y")) > float(
+        arrows(root)[-1].find(f"{SVG}rect").get("y")
+    )
+    # unknown phases are ignored; an empty log with a pending step has no "No steps yet"
+    assert "fd-pending" not in diagram.render([], pending="<nope>")
+    assert "No steps yet:" not in texts(parse(diagram.render([], pending="authorize")))
