@@ -56,8 +56,8 @@ What the page does (phase 2):
   Settings, saved in localStorage as ``keys.TEACHING_KEY`` = ``"on"`` (absent = off, the
   default; it is not an OAuth setting and does not go into ``config.Settings``). When it
   is on, the page shows a panel (``<section class="teach">``, structure in
-  static/diagram.css) and awaits its Continue
-  button (an ``asyncio.Future`` resolved by the click; focus moves to the panel) at:
+  static/diagram.css) and awaits its Continue button (an ``asyncio.Future`` resolved by
+  the click; focus moves to the panel) at:
   1. before the redirect or popup: ``teaching.authorize_lesson(url)``;
   2. back from ilert, after ``callback.handle`` checked the state, before the exchange:
      ``teaching.callback_lesson(params, stored_state, state_checked=True)`` (the page reads

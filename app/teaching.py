@@ -56,6 +56,7 @@ class Section(NamedTuple):
     heading: str
     rows: tuple[Row, ...]
     note: str = ""
+    check: bool | None = None  # a check's result (the page sets data-check="yes"/"no")
 
 
 class Lesson(NamedTuple):
@@ -230,6 +231,7 @@ def callback_lesson(
     if params.get("code"):
         rows.append(Row("code", "code", HIDDEN_UNTIL_EXCHANGED, "one use, valid for minutes"))
     section_note = ""
+    same: bool | None = None
     if state_checked is True and received and stored_state:
         same = hmac.compare_digest(received.encode(), stored_state.encode())
         rows.append(Row("state", "state received", reveal(received, "state", spent=True)))
@@ -245,7 +247,9 @@ def callback_lesson(
     else:
         rows.append(Row("state", "state", HIDDEN_UNTIL_CHECKED))
     title, text = _STEPS["callback"]
-    return Lesson("callback", title, text, (Section("The answer", tuple(rows), section_note),))
+    return Lesson(
+        "callback", title, text, (Section("The answer", tuple(rows), section_note, same),)
+    )
 
 
 # --- after the exchange: code, PKCE check, tokens, claims ---------------------------------------
@@ -357,7 +361,7 @@ def exchange_lesson(
             if result.matches
             else "Not equal: this verifier does not belong to that challenge."
         )
-        sections.append(Section("Check PKCE yourself", result.rows(), note))
+        sections.append(Section("Check PKCE yourself", result.rows(), note, result.matches))
     else:
         shown = reveal(verifier, "code_verifier", spent=spent)
         sections.append(

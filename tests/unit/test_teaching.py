@@ -172,6 +172,11 @@ def test_callback_lesson_compares_the_states_once_checked_and_hides_the_code() -
     assert CODE not in after.as_text()
     forged = teaching.callback_lesson(params, "st-999", state_checked=True)
     assert rows_by_key(forged)["state_match"].value == "no"
+    assert (after.sections[0].check, forged.sections[0].check, before.sections[0].check) == (
+        True,
+        False,
+        None,
+    )
     assert "does not match" in forged.sections[0].note
 
 
@@ -199,6 +204,7 @@ def test_exchange_lesson_shows_spent_secrets_and_never_a_token() -> None:
     text = lesson.as_text()
     rows = rows_by_key(lesson)
     assert lesson.check is True
+    assert [s.check for s in lesson.sections] == [None, True, None, None]
     assert rows["code"].value == CODE
     assert rows["code_verifier"].value == VERIFIER
     assert rows["code_challenge"].value == CHALLENGE
