@@ -106,9 +106,9 @@ def reveal(value: object, kind: str, *, spent: bool) -> str:
 _STEPS = {
     "authorize": (
         "Going to ilert to sign in",
-        "The page sends your browser to ilert's sign-in page with the request below. Nothing "
-        "secret travels: the PKCE verifier stays in this tab; only its fingerprint, the "
-        "challenge, goes along.",
+        "The page sends your browser to ilert's sign-in page with the request below. The "
+        "PKCE verifier stays in this tab: only its fingerprint, the challenge, goes along, "
+        "with a random state that must come back unchanged.",
     ),
     "callback": (
         "Back from ilert",
