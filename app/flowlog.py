@@ -222,6 +222,10 @@ class Entry:
     duration_ms: float | None = None
     request: dict = field(default_factory=dict)
     response: dict = field(default_factory=dict)
+    # Which step of the flow this entry is, for the sequence diagram (app.diagram.PHASES):
+    # "authorize", "callback", "exchange", "api", "refresh", "token_info", "revoke"; "" lets
+    # the diagram infer it (HTTP entries from their URL, older stored entries from their data).
+    phase: str = ""
 
     @classmethod
     def from_dict(cls, data: object) -> Entry | None:
@@ -246,7 +250,9 @@ class Entry:
             or not isinstance(response, dict)
         ):
             return None
-        return cls(at, kind, title, method, url, status, duration, request, response)
+        phase = data.get("phase", "")
+        phase = phase if isinstance(phase, str) else ""
+        return cls(at, kind, title, method, url, status, duration, request, response, phase[:20])
 
     def as_text(self) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(self.at))
@@ -286,11 +292,13 @@ class FlowLog:
         cleaned = redact(data or {})
         return _bounded(cleaned if isinstance(cleaned, dict) else {"value": cleaned})
 
-    def step(self, title: str, **data: object) -> Entry:
-        return self._add(Entry(self.clock(), "step", _title(title), request=self._data(data)))
+    def step(self, title: str, *, phase: str = "", **data: object) -> Entry:
+        entry = Entry(self.clock(), "step", _title(title), request=self._data(data), phase=phase)
+        return self._add(entry)
 
-    def error(self, title: str, **data: object) -> Entry:
-        return self._add(Entry(self.clock(), "error", _title(title), request=self._data(data)))
+    def error(self, title: str, *, phase: str = "", **data: object) -> Entry:
+        entry = Entry(self.clock(), "error", _title(title), request=self._data(data), phase=phase)
+        return self._add(entry)
 
     def http(
         self,
@@ -300,6 +308,7 @@ class FlowLog:
         duration_ms: float | None,
         request: dict | None = None,
         response: dict | None = None,
+        phase: str = "",
     ) -> Entry:
         return self._add(
             Entry(
@@ -312,6 +321,7 @@ class FlowLog:
                 duration_ms,
                 self._data(request),
                 self._data(response),
+                phase,
             )
         )
 
