@@ -8,9 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-pytest.importorskip("oauth2_provider", reason="pip install -e .[test] (django-oauth-toolkit)")
-
-from tests.interop.witness import HttpUser, WitnessServer, start_witness  # noqa: E402
+from tests.interop.witness import HttpUser, WitnessServer, start_witness
 
 # Where the self-tests pretend the app lives: nothing listens there, the user agent in
 # witness.HttpUser returns the redirect to it instead of following it.

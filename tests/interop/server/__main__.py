@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.core.wsgi import get_wsgi_application
 
         django.setup()
-        call_command("migrate", verbosity=0, interactive=False)
+        call_command("migrate", run_syncdb=True, verbosity=0, interactive=False)
         seed(args)
         lazy.handler = get_wsgi_application()
         print(f"Witness: {base_url}", flush=True)
