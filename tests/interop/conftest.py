@@ -45,3 +45,11 @@ def oauth_server_factory() -> Iterator[Callable[..., WitnessServer]]:
 def oauth_user(oauth_server: WitnessServer) -> HttpUser:
     """A fresh user agent (no cookies: the first authorize asks for the login)."""
     return HttpUser(oauth_server)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Debian's Chromium with the project's launch settings (as tests/e2e)."""
+    from scripts.chromium import CHROMIUM, CHROMIUM_ARGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

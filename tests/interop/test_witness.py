@@ -54,9 +54,12 @@ def test_authorize_asks_for_login_then_consent_listing_scopes(oauth_user: HttpUs
     server = oauth_user.server
     _, challenge = pkce_pair()
     url = server.authorize_request_url(
-        redirect_uri=R, scope="profile source:w", state="s", code_challenge=challenge,
+        redirect_uri=R,
+        scope="profile source:w",
+        state="s",
+        code_challenge=challenge,
         code_challenge_method="S256",
-    )  # fmt: skip
+    )
     first = oauth_user.get(url)
     assert first.status == 302
     assert first.location.startswith("/accounts/login/?next=")
@@ -105,9 +108,12 @@ def test_authorize_errors(oauth_user: HttpUser) -> None:
     # An unregistered redirect URI: an error page, never a redirect to it.
     _, challenge = pkce_pair()
     page = oauth_user.authorize(
-        redirect_uri=f"{ORIGIN}/elsewhere", scope="profile", state="s",
-        code_challenge=challenge, code_challenge_method="S256",
-    )  # fmt: skip
+        redirect_uri=f"{ORIGIN}/elsewhere",
+        scope="profile",
+        state="s",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+    )
     assert page.status == 400 and "location" not in page.headers
     assert b"Mismatching redirect URI." in page.body
 
@@ -156,9 +162,11 @@ def test_single_redirect_uri_client_may_omit_it(oauth_server: WitnessServer) -> 
     user = HttpUser(oauth_server)
     query, verifier = authorize(user, client_id=client_id, redirect_uri=app)
     answer = oauth_server.token(
-        grant_type="authorization_code", client_id=client_id, code=query["code"],
+        grant_type="authorization_code",
+        client_id=client_id,
+        code=query["code"],
         code_verifier=verifier,
-    )  # fmt: skip
+    )
     assert answer.status == 200, answer.body
 
 
@@ -218,16 +226,18 @@ def test_introspection_and_who_may_call_it(oauth_user: HttpUser) -> None:
         ({"Authorization": f"Bearer {tokens['access_token']}"}, {}),
     ):
         denied = request(
-            server.introspection_url, data={"token": tokens["access_token"], **extra},
+            server.introspection_url,
+            data={"token": tokens["access_token"], **extra},
             headers=headers,
-        )  # fmt: skip
+        )
         assert (denied.status, denied.body) == (403, b"")
     # A token granted the `introspection` scope may introspect (itself or another).
     own = sign_in(HttpUser(server), scope="profile introspection")
     allowed = request(
-        server.introspection_url, data={"token": tokens["access_token"]},
+        server.introspection_url,
+        data={"token": tokens["access_token"]},
         headers={"Authorization": f"Bearer {own['access_token']}", "Origin": ORIGIN},
-    )  # fmt: skip
+    )
     assert allowed.status == 200 and allowed.json()["active"] is True
     assert allowed.headers["access-control-allow-origin"] == ORIGIN
 
@@ -257,9 +267,10 @@ def test_cors_for_registered_origins_only(oauth_server: WitnessServer, path: str
 
     def preflight(origin: str) -> dict[str, str]:
         answer = request(
-            url, method="OPTIONS",
+            url,
+            method="OPTIONS",
             headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
-        )  # fmt: skip
+        )
         assert answer.status == 200
         return answer.headers
 

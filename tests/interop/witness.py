@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -203,6 +204,7 @@ class WitnessServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        shutil.rmtree(self.log_path.parent, ignore_errors=True)  # the database and the log
 
 
 SECOND_REDIRECT_PATH = "/interop-witness-second-redirect-uri"
@@ -248,14 +250,16 @@ def start_witness(
     password = secrets.token_urlsafe(12)
     control_token = secrets.token_urlsafe(24)
     rs_secret = secrets.token_urlsafe(24)
-    log_dir = Path(tempfile.mkdtemp(prefix="interop-witness-log-"))
-    log_path = log_dir / "stderr.log"
+    data_dir = Path(tempfile.mkdtemp(prefix="interop-witness-"))
+    log_path = data_dir / "stderr.log"
     cmd = [
         sys.executable,
         "-m",
         "tests.interop.server",
         "--port",
         "0",
+        "--data-dir",
+        str(data_dir),
         "--public-host",
         public_host,
         "--client-id",
@@ -284,7 +288,9 @@ def start_witness(
     if not line.startswith("Witness: "):
         proc.kill()
         proc.wait()
-        raise RuntimeError(f"witness did not start:\n{line}{log_path.read_text(errors='replace')}")
+        log = log_path.read_text(errors="replace")
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise RuntimeError(f"witness did not start:\n{line}{log}")
     return WitnessServer(
         proc=proc,
         base_url=line.split()[1],
@@ -389,3 +395,25 @@ class HttpUser:
 
 def query_of(location: str) -> dict[str, str]:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+
+
+# Selectors of the witness's pages, for Playwright tests.
+LOGIN_USERNAME = "#login-form input[name=username]"
+LOGIN_PASSWORD = "#login-form input[name=password]"
+LOGIN_SUBMIT = "#login-form button[name=login]"
+CONSENT_ALLOW = "#authorizationForm input[name=allow]"
+CONSENT_DENY = "#authorizationForm input[type=submit][value=Cancel]"
+
+
+def sign_in_page(page: object, server: WitnessServer, allow: bool = True) -> None:
+    """In a Playwright ``page`` that is on its way to the witness's authorize endpoint: log
+    in if asked, then press Authorize (``allow``) or Cancel. Returns once the click is done;
+    the witness then redirects the page to the client (wait for that URL yourself)."""
+    page.wait_for_url(f"{server.base_url}/**")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    if page.url.startswith(server.login_url):  # type: ignore[attr-defined]
+        page.fill(LOGIN_USERNAME, server.username)  # type: ignore[attr-defined]
+        page.fill(LOGIN_PASSWORD, server.password)  # type: ignore[attr-defined]
+        page.click(LOGIN_SUBMIT)  # type: ignore[attr-defined]
+        page.wait_for_url(f"{server.authorize_url}?**")  # type: ignore[attr-defined]
+    page.click(CONSENT_ALLOW if allow else CONSENT_DENY)  # type: ignore[attr-defined]

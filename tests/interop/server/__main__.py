@@ -1,8 +1,8 @@
 """Run the witness: ``python -m tests.interop.server --port 0 [options]``.
 
-Creates a fresh sqlite database in a temporary folder, migrates it, adds the demo user and the
-demo public application, prints ``Witness: <base URL>`` and serves (Werkzeug, threaded) until
-SIGTERM or Ctrl-C, then deletes the folder. Listens on 127.0.0.1 only by default.
+Creates a fresh sqlite database (in --data-dir, or a temporary folder deleted at the end) with
+the demo user and the demo public application, prints ``Witness: <base URL>`` and serves
+(Werkzeug, threaded) until SIGTERM or Ctrl-C. Listens on 127.0.0.1 only by default.
 
 Secrets come from the environment, not the command line: WITNESS_CONTROL_TOKEN (guards the
 test-only /_witness/ endpoint), WITNESS_RS_SECRET (the introspecting resource server's secret),
@@ -12,6 +12,7 @@ WITNESS_USER_PASSWORD (the demo user's password).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -26,6 +27,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--data-dir", help="an existing folder for the database (default: a temporary one)"
+    )
     parser.add_argument(
         "--public-host", default="127.0.0.1", help="host name in the issuer and endpoint URLs"
     )
@@ -111,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(args.host, args.port, lazy, threaded=True)
     port = server.socket.getsockname()[1]
     base_url = f"http://{args.public_host}:{port}"
-    with tempfile.TemporaryDirectory(prefix="interop-witness-") as data_dir:
+    with contextlib.ExitStack() as stack:
+        data_dir = args.data_dir or stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="interop-witness-")
+        )
         os.environ.update(
             DJANGO_SETTINGS_MODULE="tests.interop.server.settings",
             WITNESS_ISSUER=base_url,
