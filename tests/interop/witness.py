@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import secrets
+import select
 import shutil
 import subprocess
 import sys
@@ -204,6 +205,8 @@ class WitnessServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         shutil.rmtree(self.log_path.parent, ignore_errors=True)  # the database and the log
 
 
@@ -284,10 +287,13 @@ def start_witness(
             cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True
         )
     assert proc.stdout is not None
-    line = proc.stdout.readline()  # "Witness: URL" once migrated and listening
+    # "Witness: URL" comes once the database is ready and the socket listens.
+    ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT_S)
+    line = proc.stdout.readline() if ready else "(no answer in time)\n"
     if not line.startswith("Witness: "):
         proc.kill()
         proc.wait()
+        proc.stdout.close()
         log = log_path.read_text(errors="replace")
         shutil.rmtree(data_dir, ignore_errors=True)
         raise RuntimeError(f"witness did not start:\n{line}{log}")
