@@ -319,3 +319,14 @@ def test_witness_without_iss_parameter(oauth_server_factory) -> None:
     assert "authorization_response_iss_parameter_supported" not in meta
     assert request(server.openid_configuration_url).status == 404
     assert urllib.parse.urlsplit(server.base_url).hostname == "127.0.0.1"
+
+
+def test_client_registration_needs_the_control_token(oauth_server: WitnessServer) -> None:
+    url = f"{oauth_server.base_url}/_witness/clients"
+    for headers in ({}, {"X-Witness-Control": "guess"}):
+        answer = request(url, data={"client_id": "intruder"}, headers=headers)
+        assert answer.status == 403
+    # No such client was made: after the login, the witness's error page, not a redirect.
+    page = HttpUser(oauth_server).authorize(client_id="intruder", redirect_uri=R)
+    assert page.status == 400 and "location" not in page.headers
+    assert b"Invalid client_id parameter value." in page.body
