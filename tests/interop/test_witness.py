@@ -300,6 +300,10 @@ def test_metadata_lists_the_endpoints(oauth_server: WitnessServer) -> None:
     assert data["token_endpoint"] == oauth_server.token_url
     assert data["revocation_endpoint"] == oauth_server.revoke_url
     assert data["introspection_endpoint"] == oauth_server.introspection_url
+    assert {data[f"{role}_endpoint"] for role in ("authorization", "token", "revocation")} | {
+        data["introspection_endpoint"],
+        data["issuer"],
+    } == set(oauth_server.endpoints.values()) - {oauth_server.api_base}
     assert data["code_challenge_methods_supported"] == ["S256"]
     assert data["authorization_response_iss_parameter_supported"] is True
     assert {"profile", "offline_access", "source:w"} <= set(data["scopes_supported"])

@@ -135,6 +135,19 @@ class WitnessServer:
     def login_url(self) -> str:
         return f"{self.base_url}/accounts/login/"
 
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """Everything a client configuration names, by role (for an app's custom-server
+        settings): authorize, token, revoke, introspection, api_base, issuer."""
+        return {
+            "authorize": self.authorize_url,
+            "token": self.token_url,
+            "revoke": self.revoke_url,
+            "introspection": self.introspection_url,
+            "api_base": self.api_base,
+            "issuer": self.issuer,
+        }
+
     def register_client(
         self,
         redirect_uris: str | list[str],
