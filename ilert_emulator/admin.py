@@ -5,7 +5,7 @@ end-to-end suite drives ``serve.py``) can steer it. JSON in, JSON out, no CORS.
 
     POST /_emulator/clock          {"advance": seconds}
     POST /_emulator/faults         {"endpoint", "count"?, "status"?, "hang"?, "body"?,
-                                    "content_type"?}
+                                    "content_type"?, "after_work"?, "drop"?}
     DELETE /_emulator/faults       drop pending faults
     POST /_emulator/revoke-grants  {"username", "client_id"?, "access_tokens"?}
     POST /_emulator/rate-limit     {"limit": n}
@@ -45,6 +45,13 @@ def _body(request: Request) -> dict[str, Any]:
     return body
 
 
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise _BadInput(f"{name} must be true or false")
+    return value
+
+
 def _clock(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     now = emu.clock.advance(float(body.get("advance", 0)))
     return {"now": emu.clock.iso(now), "timestamp": now}
@@ -60,6 +67,8 @@ def _faults(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
         hang=float(body.get("hang") or 0.0),
         body=body.get("body"),
         content_type=body.get("content_type"),
+        after_work=_flag(body, "after_work"),
+        drop=_flag(body, "drop"),
     )
     return {"pending": emu.faults.pending()}
 

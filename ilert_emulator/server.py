@@ -11,6 +11,7 @@ JSON body for the APIs).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from dataclasses import dataclass
@@ -184,10 +185,16 @@ class Emulator:
     # -- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        response = self.dispatch(request)
+        try:
+            response = self.dispatch(request)
+        except DropConnection:
+            _drop(environ)
+            # Werkzeug treats a ConnectionError as "the client went away": nothing is sent.
+            raise ConnectionAbortedError("injected fault: connection dropped") from None
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
+        """The response to ``request``; raises DropConnection when a fault says so."""
         path = request.path
         if path.startswith("/_emulator/") or path == "/_emulator":
             if not self.test_controls:
@@ -201,14 +208,22 @@ class Emulator:
             return cors.preflight(request, allowed)
         response = None
         fault = self.faults.take(endpoint) if endpoint in ENDPOINTS else None
-        if fault is not None:
+        if fault is not None and not fault.after_work:
             self.faults.wait(fault.hang)  # outside the lock: other requests go on
+            if fault.drop:
+                raise DropConnection
             if fault.fails:
                 response = _fault_response(endpoint, fault)
         with self.lock:
             if response is None:
                 response = self._route(request, endpoint)
             allowed = self.state.allowed_origins()
+        if fault is not None and fault.after_work:
+            # The work is done (and kept); only its answer is lost.
+            self.faults.wait(fault.hang)
+            if fault.drop:
+                raise DropConnection
+            response = _fault_response(endpoint, fault)
         if with_cors:
             cors.decorate(response, request, allowed)
         return response
@@ -271,6 +286,17 @@ def _endpoint(path: str) -> str | None:
     if path == "/":
         return "index"
     return None
+
+
+class DropConnection(Exception):
+    """Raised by ``dispatch`` to close the connection without any HTTP answer."""
+
+
+def _drop(environ: dict[str, Any]) -> None:
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already gone
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _fault_response(endpoint: str | None, fault: Fault) -> Response:
