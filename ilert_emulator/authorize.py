@@ -21,11 +21,10 @@ from urllib.parse import quote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from app.scopes import describe, parse
-
 from . import pages
 from .oauth import PageError, RedirectError, issue_code, validate_authorize
 from .responses import html_response
+from .scopes import consent_lines
 from .state import PendingRequest
 
 if TYPE_CHECKING:
@@ -116,7 +115,7 @@ def _consent(emu: Emulator, pending: PendingRequest, username: str) -> Response:
         tenant=str(emu.state.tenant.get("name")),
         user_name=pages.full_name(user),
         username=str(user.get("username", username)),
-        scopes=[(str(g), describe(g)) for g in parse(pending.request.scope)],
+        scopes=consent_lines(pending.request.scope),
         redirect_uri=pending.request.redirect_uri,
         request_id=pending.id,
         csrf=pending.csrf,

@@ -35,9 +35,8 @@ from typing import TYPE_CHECKING
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from app.scopes import ScopeError, has_offline_access, parse
-
 from .responses import NO_STORE, json_response, oauth_error
+from .scopes import ScopeError, has_offline_access, normalise
 from .state import AuthRequest, CodeRecord, State
 from .store import App
 from .tokens import ACCESS_TTL, REFRESH_TTL, TokenError
@@ -72,15 +71,6 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def granted_scope(scope: str) -> str:
-    """The scope string to grant: as requested, or normalised when items repeat or overlap."""
-    items = scope.split()
-    grants = parse(scope)
-    if len(set(items)) == len(items) == len(grants):
-        return " ".join(items)
-    return " ".join(str(g) for g in grants)
-
-
 def validate_authorize(apps: dict[str, App], args: MultiDict[str, str]) -> AuthRequest:
     """Check an authorize query; raise PageError or RedirectError."""
     for name in ("client_id", "redirect_uri"):
@@ -112,7 +102,7 @@ def validate_authorize(apps: dict[str, App], args: MultiDict[str, str]) -> AuthR
     if not scope.strip():
         raise RedirectError("invalid_scope", "No scope was requested")
     try:
-        scope = granted_scope(scope)
+        scope = normalise(scope)
     except ScopeError as exc:
         raise RedirectError("invalid_scope", f"Invalid scope: {exc}") from exc
     challenge = args.get("code_challenge")

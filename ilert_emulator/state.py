@@ -18,7 +18,7 @@ class AuthRequest:
 
     client_id: str
     redirect_uri: str
-    scope: str  # the scope as granted (see oauth.granted_scope)
+    scope: str  # the scope as granted (see scopes.normalise)
     state: str | None
     code_challenge: str | None
     code_challenge_method: str | None
