@@ -10,7 +10,8 @@ end-to-end suite drives ``serve.py``) can steer it. JSON in, JSON out, no CORS.
     POST /_emulator/revoke-grants  {"username", "client_id"?, "access_tokens"?}
     POST /_emulator/rate-limit     {"limit": n}
     PUT  /_emulator/data           <tenant JSON>
-    POST /_emulator/reset
+    POST /_emulator/modes          {"strict_rotation"?, "require_redirect_uri"?} -> the modes
+    POST /_emulator/reset          (also restores the modes the emulator started with)
     POST /_emulator/issue-code     {"client_id", "redirect_uri", "scope", "code_challenge",
                                     "username"?, "state"?}  -> {"code"}
     POST /_emulator/app-url        {"url", "client_id"?}
@@ -20,6 +21,7 @@ end-to-end suite drives ``serve.py``) can steer it. JSON in, JSON out, no CORS.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
@@ -99,6 +101,19 @@ def _data(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True}
 
 
+def _modes(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(body) - {"strict_rotation", "require_redirect_uri"}
+    if unknown:
+        raise _BadInput(f"unknown mode(s): {', '.join(sorted(unknown))}")
+    modes = emu.set_modes(
+        strict_rotation=_flag(body, "strict_rotation") if "strict_rotation" in body else None,
+        require_redirect_uri=(
+            _flag(body, "require_redirect_uri") if "require_redirect_uri" in body else None
+        ),
+    )
+    return asdict(modes)
+
+
 def _reset(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     emu.reset()
     return {"ok": True}
@@ -133,6 +148,7 @@ def _state(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
             "now": emu.clock.iso(),
             "timestamp": emu.clock.now(),
             "rate_limit": emu.rate_limiter.limit,
+            "modes": asdict(emu.modes),
             "demo_client_id": emu.demo_client_id,
             "apps": [
                 {
@@ -153,6 +169,7 @@ ROUTES: dict[tuple[str, str], Callable[[Emulator, dict[str, Any]], dict[str, Any
     ("revoke-grants", "POST"): _revoke,
     ("rate-limit", "POST"): _rate_limit,
     ("data", "PUT"): _data,
+    ("modes", "POST"): _modes,
     ("reset", "POST"): _reset,
     ("issue-code", "POST"): _issue_code,
     ("app-url", "POST"): _app_url,

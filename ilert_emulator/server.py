@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -26,7 +26,7 @@ from .clock import Clock
 from .faults import ENDPOINTS, Fault, Faults
 from .ratelimit import DEFAULT_LIMIT, RateLimiter
 from .responses import api_error, html_response, json_response, oauth_error
-from .state import State
+from .state import Modes, State
 from .store import (
     DEFAULT_APPS,
     DEFAULT_DATA,
@@ -64,7 +64,11 @@ class Emulator:
         apps: Source = None,
         rate_limit: int = DEFAULT_LIMIT,
         test_controls: bool = False,
+        strict_rotation: bool = False,
+        require_redirect_uri: bool = False,
     ) -> None:
+        self._default_modes = Modes(bool(strict_rotation), bool(require_redirect_uri))
+        self.modes = replace(self._default_modes)
         self._data_source = read_json(data, DEFAULT_DATA)
         self._apps_source = read_json(apps, DEFAULT_APPS)
         self._rate_limit = int(rate_limit)
@@ -112,6 +116,18 @@ class Emulator:
         with self.lock:
             return self.tokens.revoke_grants(username, client_id, access_tokens)
 
+    def set_modes(
+        self, strict_rotation: bool | None = None, require_redirect_uri: bool | None = None
+    ) -> Modes:
+        """Switch modes at run time (None leaves one as it is); ``reset()`` restores the
+        modes the emulator was started with."""
+        with self.lock:
+            if strict_rotation is not None:
+                self.modes.strict_rotation = bool(strict_rotation)
+            if require_redirect_uri is not None:
+                self.modes.require_redirect_uri = bool(require_redirect_uri)
+            return replace(self.modes)
+
     def set_rate_limit(self, limit: int) -> None:
         self.rate_limiter.set_limit(limit)
 
@@ -121,9 +137,10 @@ class Emulator:
             self.state.data = load_tenant(data, self.clock.now())
 
     def reset(self) -> None:
-        """Back to the initial data, clock, tokens, faults and rate limit."""
+        """Back to the initial data, clock, tokens, faults, rate limit and modes."""
         self.faults.clear()
         with self.lock:
+            self.modes = replace(self._default_modes)
             self.clock.reset()
             self.tokens.clear()
             self.rate_limiter.reset(self._rate_limit)
