@@ -3,6 +3,12 @@
 They map 1:1 onto the Python API so tests that run the emulator in another process (the
 end-to-end suite drives ``serve.py``) can steer it. JSON in, JSON out, no CORS.
 
+Guarded against web pages in the user's browser: every request but GET must be
+``Content-Type: application/json`` (which a cross-site page cannot send without a CORS
+preflight, and none is granted), and the ``Host`` header must name a loopback host
+(``localhost``, ``*.localhost``, ``127.0.0.1``, ``[::1]``), so a DNS-rebinding page whose
+name resolves to 127.0.0.1 is refused. Both refusals are 403.
+
     POST /_emulator/clock          {"advance": seconds}
     POST /_emulator/faults         {"endpoint", "count"?, "status"?, "hang"?, "body"?,
                                     "content_type"?, "after_work"?, "drop"?}
@@ -14,7 +20,7 @@ end-to-end suite drives ``serve.py``) can steer it. JSON in, JSON out, no CORS.
     POST /_emulator/reset          (also restores the modes the emulator started with)
     POST /_emulator/issue-code     {"client_id", "redirect_uri", "scope", "code_challenge",
                                     "username"?, "state"?}  -> {"code"}
-    POST /_emulator/app-url        {"url", "client_id"?}
+    POST /_emulator/app-url        {"url", "client_id"?}  (until the next reset)
     GET  /_emulator/state          tenant, clock, apps, rate limit
 """
 
@@ -26,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from .bodies import BodyError, parse_json, preload
 from .responses import json_response
 
 if TYPE_CHECKING:
@@ -41,10 +48,32 @@ class _BadInput(Exception):
 def _body(request: Request) -> dict[str, Any]:
     if not request.get_data():
         return {}
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = parse_json(request)
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise _BadInput("the body must be a JSON object")
     return body
+
+
+def _loopback_host(request: Request) -> bool:
+    host = request.host.lower()
+    if host.startswith("["):
+        name = host[1 : host.find("]")] if "]" in host else ""
+    else:
+        name = host.rsplit(":", 1)[0]
+    name = name.rstrip(".")
+    return name in ("localhost", "127.0.0.1", "::1") or name.endswith(".localhost")
+
+
+def _refused(request: Request) -> Response | None:
+    """A 403 for requests a web page (not a test) could have made; None when acceptable."""
+    if not _loopback_host(request):
+        return json_response({"error": "test controls answer only on a loopback host"}, 403)
+    if request.method not in ("GET", "HEAD") and request.mimetype != "application/json":
+        return json_response({"error": "test controls take Content-Type: application/json"}, 403)
+    return None
 
 
 def _flag(body: dict[str, Any], name: str) -> bool:
@@ -137,7 +166,7 @@ def _issue_code(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
 def _app_url(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     if not body.get("url"):
         raise _BadInput("url is required")
-    emu.add_app_url(str(body["url"]), body.get("client_id"))
+    emu.add_app_url(str(body["url"]), body.get("client_id"), keep=False)
     return {"ok": True}
 
 
@@ -178,6 +207,13 @@ ROUTES: dict[tuple[str, str], Callable[[Emulator, dict[str, Any]], dict[str, Any
 
 
 def handle(emu: Emulator, request: Request) -> Response:
+    refused = _refused(request)
+    if refused is not None:
+        return refused
+    try:
+        preload(request)
+    except BodyError as exc:
+        return json_response({"error": exc.message}, exc.status)
     name = request.path[len(PREFIX) :]
     known = {n for n, _ in ROUTES}
     action = ROUTES.get((name, request.method))

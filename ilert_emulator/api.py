@@ -26,6 +26,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
+from .bodies import parse_json
 from .clock import parse_iso
 from .responses import api_error, json_response
 from .scopes import allows, level_for_method, scope_for_path
@@ -233,7 +234,10 @@ def source(emu: Emulator, request: Request, record: AccessRecord, item_id: int) 
 
 def put_source(emu: Emulator, request: Request, record: AccessRecord, item_id: int) -> Response:
     current = _find(emu.state.data["alertSources"], item_id, "Alert source")
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = parse_json(request)
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON object (the full alert source)")
     name = body.get("name")

@@ -1,7 +1,8 @@
 """The Emulator: state, Python test API, WSGI dispatch and the background server.
 
 One ``threading.RLock`` guards all state; a request holds it while it is handled (handlers
-only touch memory, so this costs nothing), except while an injected fault makes it hang.
+only touch memory, so this costs nothing). It is never held while the network is read: the
+request body is read completely first (``bodies.preload``), and injected hangs wait outside.
 
 Hosts: ``localhost``, ``127.0.0.1``, ``app.localhost`` and ``api.localhost`` are ilert's
 generic hosts (``app.ilert.com``/``api.ilert.com``); ``TENANT.localhost`` is the tenant's host
@@ -22,6 +23,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from . import admin, api, authorize, cors, oauth, pages
+from .bodies import BodyError, EmulatorRequest, preload
 from .clock import Clock
 from .faults import ENDPOINTS, Fault, Faults
 from .ratelimit import DEFAULT_LIMIT, RateLimiter
@@ -92,10 +94,12 @@ class Emulator:
         return State(load_tenant(self._data_source, self.clock.now()), apps)
 
     # -- Python test API -------------------------------------------------------------------
-    def add_app_url(self, url: str, client_id: str | None = None) -> None:
+    def add_app_url(self, url: str, client_id: str | None = None, keep: bool = True) -> None:
         """Register ``url`` (and its localhost/127.0.0.1 twin) as a redirect URI and origin.
 
-        Kept across ``reset()``: it describes where the app is really served.
+        ``keep``: kept across ``reset()``, as it describes where the app is really served
+        (serve.py, ``--app-url``). The test-control endpoint registers with ``keep=False``:
+        what a test adds, reset takes away again.
         """
         client_id = client_id or self.demo_client_id
         origin_of(url)  # validates
@@ -104,7 +108,7 @@ class Emulator:
             if client_id not in self.state.apps:
                 raise ValueError(f"unknown client_id {client_id!r}")
             for item in urls:
-                if (client_id, item) not in self._app_urls:
+                if keep and (client_id, item) not in self._app_urls:
                     self._app_urls.append((client_id, item))
                 self.state.apps[client_id].add_url(item)
 
@@ -201,7 +205,7 @@ class Emulator:
 
     # -- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ)
+        request = EmulatorRequest(environ)
         try:
             response = self.dispatch(request)
         except DropConnection:
@@ -223,6 +227,15 @@ class Emulator:
             with self.lock:
                 allowed = self.state.allowed_origins()
             return cors.preflight(request, allowed)
+        try:
+            preload(request)  # the body arrives at the client's pace: before the lock
+        except BodyError as exc:
+            response = _body_error(endpoint, exc)
+            if with_cors:
+                with self.lock:
+                    allowed = self.state.allowed_origins()
+                cors.decorate(response, request, allowed)
+            return response
         response = None
         fault = self.faults.take(endpoint) if endpoint in ENDPOINTS else None
         if fault is not None and not fault.after_work:
@@ -303,6 +316,14 @@ def _endpoint(path: str) -> str | None:
     if path == "/":
         return "index"
     return None
+
+
+def _body_error(endpoint: str | None, exc: BodyError) -> Response:
+    if endpoint in ("token", "token_info", "revoke"):
+        return oauth_error("invalid_request", exc.message, exc.status)
+    if endpoint in ("authorize", "pages", "index"):
+        return html_response(pages.error_page("Request refused", exc.message), exc.status)
+    return api_error(exc.status, exc.message)
 
 
 class DropConnection(Exception):
