@@ -257,6 +257,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="enable the emulator's /_emulator/ endpoints (clock, faults); for tests only",
     )
+    parser.add_argument(
+        "--emulator-strict-rotation",
+        action="store_true",
+        help="the emulator revokes a refresh token as soon as it is used (default: as ilert)",
+    )
+    parser.add_argument(
+        "--emulator-require-redirect-uri",
+        action="store_true",
+        help="the emulator refuses a code exchange without redirect_uri (default: as ilert)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
 
@@ -298,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
         kwargs: dict = {"test_controls": args.emulator_test_controls}
+        kwargs["strict_rotation"] = args.emulator_strict_rotation
+        kwargs["require_redirect_uri"] = args.emulator_require_redirect_uri
         if args.emulator_data:
             kwargs["data"] = args.emulator_data
         if args.emulator_apps:

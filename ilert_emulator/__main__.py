@@ -39,6 +39,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--test-controls", action="store_true", help="enable the /_emulator/ admin endpoints"
     )
+    parser.add_argument(
+        "--strict-rotation",
+        action="store_true",
+        help="revoke a refresh token as soon as it is used (default: as ilert documents, "
+        "older refresh tokens stay valid, at most 10 per app and user)",
+    )
+    parser.add_argument(
+        "--require-redirect-uri",
+        action="store_true",
+        help="refuse a code exchange without redirect_uri (default: optional, as in ilert's "
+        "guide, but it must match when sent)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
     return parser
 
@@ -51,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             apps=args.apps,
             rate_limit=args.rate_limit,
             test_controls=args.test_controls,
+            strict_rotation=args.strict_rotation,
+            require_redirect_uri=args.require_redirect_uri,
         )
         for url in args.app_url:
             emu.add_app_url(url)
@@ -76,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"demo app client_id: {emu.demo_client_id}")
     if args.test_controls:
         print(f"test controls enabled at {handle.url}/_emulator/")
+    for flag, on in (
+        ("--strict-rotation", args.strict_rotation),
+        ("--require-redirect-uri", args.require_redirect_uri),
+    ):
+        if on:
+            print(f"mode: {flag}")
     print(f"tenant: {tenant}. Press Ctrl-C to stop.", flush=True)
     try:
         threading.Event().wait()

@@ -3,27 +3,36 @@
 They map 1:1 onto the Python API so tests that run the emulator in another process (the
 end-to-end suite drives ``serve.py``) can steer it. JSON in, JSON out, no CORS.
 
+Guarded against web pages in the user's browser: every request but GET must be
+``Content-Type: application/json`` (which a cross-site page cannot send without a CORS
+preflight, and none is granted), and the ``Host`` header must name a loopback host
+(``localhost``, ``*.localhost``, ``127.0.0.1``, ``[::1]``), so a DNS-rebinding page whose
+name resolves to 127.0.0.1 is refused. Both refusals are 403.
+
     POST /_emulator/clock          {"advance": seconds}
     POST /_emulator/faults         {"endpoint", "count"?, "status"?, "hang"?, "body"?,
-                                    "content_type"?}
+                                    "content_type"?, "after_work"?, "drop"?}
     DELETE /_emulator/faults       drop pending faults
     POST /_emulator/revoke-grants  {"username", "client_id"?, "access_tokens"?}
     POST /_emulator/rate-limit     {"limit": n}
     PUT  /_emulator/data           <tenant JSON>
-    POST /_emulator/reset
+    POST /_emulator/modes          {"strict_rotation"?, "require_redirect_uri"?} -> the modes
+    POST /_emulator/reset          (also restores the modes the emulator started with)
     POST /_emulator/issue-code     {"client_id", "redirect_uri", "scope", "code_challenge",
                                     "username"?, "state"?}  -> {"code"}
-    POST /_emulator/app-url        {"url", "client_id"?}
+    POST /_emulator/app-url        {"url", "client_id"?}  (until the next reset)
     GET  /_emulator/state          tenant, clock, apps, rate limit
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from .bodies import BodyError, parse_json, preload
 from .responses import json_response
 
 if TYPE_CHECKING:
@@ -39,10 +48,39 @@ class _BadInput(Exception):
 def _body(request: Request) -> dict[str, Any]:
     if not request.get_data():
         return {}
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = parse_json(request)
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise _BadInput("the body must be a JSON object")
     return body
+
+
+def _loopback_host(request: Request) -> bool:
+    host = request.host.lower()
+    if host.startswith("["):
+        name = host[1 : host.find("]")] if "]" in host else ""
+    else:
+        name = host.rsplit(":", 1)[0]
+    name = name.rstrip(".")
+    return name in ("localhost", "127.0.0.1", "::1") or name.endswith(".localhost")
+
+
+def _refused(request: Request) -> Response | None:
+    """A 403 for requests a web page (not a test) could have made; None when acceptable."""
+    if not _loopback_host(request):
+        return json_response({"error": "test controls answer only on a loopback host"}, 403)
+    if request.method not in ("GET", "HEAD") and request.mimetype != "application/json":
+        return json_response({"error": "test controls take Content-Type: application/json"}, 403)
+    return None
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise _BadInput(f"{name} must be true or false")
+    return value
 
 
 def _clock(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +98,8 @@ def _faults(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
         hang=float(body.get("hang") or 0.0),
         body=body.get("body"),
         content_type=body.get("content_type"),
+        after_work=_flag(body, "after_work"),
+        drop=_flag(body, "drop"),
     )
     return {"pending": emu.faults.pending()}
 
@@ -90,6 +130,19 @@ def _data(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True}
 
 
+def _modes(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(body) - {"strict_rotation", "require_redirect_uri"}
+    if unknown:
+        raise _BadInput(f"unknown mode(s): {', '.join(sorted(unknown))}")
+    modes = emu.set_modes(
+        strict_rotation=_flag(body, "strict_rotation") if "strict_rotation" in body else None,
+        require_redirect_uri=(
+            _flag(body, "require_redirect_uri") if "require_redirect_uri" in body else None
+        ),
+    )
+    return asdict(modes)
+
+
 def _reset(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     emu.reset()
     return {"ok": True}
@@ -113,7 +166,7 @@ def _issue_code(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
 def _app_url(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     if not body.get("url"):
         raise _BadInput("url is required")
-    emu.add_app_url(str(body["url"]), body.get("client_id"))
+    emu.add_app_url(str(body["url"]), body.get("client_id"), keep=False)
     return {"ok": True}
 
 
@@ -124,6 +177,7 @@ def _state(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
             "now": emu.clock.iso(),
             "timestamp": emu.clock.now(),
             "rate_limit": emu.rate_limiter.limit,
+            "modes": asdict(emu.modes),
             "demo_client_id": emu.demo_client_id,
             "apps": [
                 {
@@ -144,6 +198,7 @@ ROUTES: dict[tuple[str, str], Callable[[Emulator, dict[str, Any]], dict[str, Any
     ("revoke-grants", "POST"): _revoke,
     ("rate-limit", "POST"): _rate_limit,
     ("data", "PUT"): _data,
+    ("modes", "POST"): _modes,
     ("reset", "POST"): _reset,
     ("issue-code", "POST"): _issue_code,
     ("app-url", "POST"): _app_url,
@@ -152,6 +207,13 @@ ROUTES: dict[tuple[str, str], Callable[[Emulator, dict[str, Any]], dict[str, Any
 
 
 def handle(emu: Emulator, request: Request) -> Response:
+    refused = _refused(request)
+    if refused is not None:
+        return refused
+    try:
+        preload(request)
+    except BodyError as exc:
+        return json_response({"error": exc.message}, exc.status)
     name = request.path[len(PREFIX) :]
     known = {n for n, _ in ROUTES}
     action = ROUTES.get((name, request.method))

@@ -1,8 +1,8 @@
 """ilert's REST API (the part this project uses), on the in-memory tenant data.
 
 Order of checks, as an API gateway would: rate limit (429), bearer token (401), scope of the
-path and method (403, via app.scopes), route and id (404/405), then the handler (400 for bad
-input). Error bodies: ``{"status", "message", "code"}``.
+path and method (403, by the emulator's own scope rules), route and id (404/405), then the
+handler (400 for bad input). Error bodies: ``{"status", "message", "code"}``.
 
 (undocumented) choices:
 - ``max-results`` above a list's maximum is clamped to it (no error); the default page size
@@ -26,10 +26,10 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
-from app.scopes import allows, level_for_method, scope_for_path
-
+from .bodies import parse_json
 from .clock import parse_iso
 from .responses import api_error, json_response
+from .scopes import allows, level_for_method, scope_for_path
 from .tokens import AccessRecord
 
 if TYPE_CHECKING:
@@ -234,7 +234,10 @@ def source(emu: Emulator, request: Request, record: AccessRecord, item_id: int) 
 
 def put_source(emu: Emulator, request: Request, record: AccessRecord, item_id: int) -> Response:
     current = _find(emu.state.data["alertSources"], item_id, "Alert source")
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = parse_json(request)
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON object (the full alert source)")
     name = body.get("name")

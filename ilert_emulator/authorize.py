@@ -21,11 +21,10 @@ from urllib.parse import quote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from app.scopes import describe, parse
-
 from . import pages
 from .oauth import PageError, RedirectError, issue_code, validate_authorize
 from .responses import html_response
+from .scopes import consent_lines
 from .state import PendingRequest
 
 if TYPE_CHECKING:
@@ -33,6 +32,17 @@ if TYPE_CHECKING:
 
 SESSION_COOKIE = "ilert_emulator_session"
 PENDING_TTL = 600  # seconds a sign-in may take
+# Bounds, so a page that opens authorize in a loop cannot grow the emulator's memory without
+# end: beyond them the oldest pending sign-in (or browser session) is forgotten.
+MAX_PENDING = 100
+MAX_SESSIONS = 1000
+
+
+def _bounded_add(table: dict, key: str, value: object, limit: int) -> None:
+    """Insert into a dict kept in insertion order, dropping the oldest beyond ``limit``."""
+    table[key] = value
+    while len(table) > limit:
+        del table[next(iter(table))]
 
 
 def redirect_with(uri: str, params: dict[str, str | None]) -> Response:
@@ -80,7 +90,7 @@ def authorize(emu: Emulator, request: Request) -> Response:
         csrf=secrets.token_urlsafe(24),
         expires=now + PENDING_TTL,
     )
-    emu.state.pending[pending.id] = pending
+    _bounded_add(emu.state.pending, pending.id, pending, MAX_PENDING)
     session = _session_user(emu, request)
     if session is not None:
         pending.session = session[0]
@@ -116,7 +126,7 @@ def _consent(emu: Emulator, pending: PendingRequest, username: str) -> Response:
         tenant=str(emu.state.tenant.get("name")),
         user_name=pages.full_name(user),
         username=str(user.get("username", username)),
-        scopes=[(str(g), describe(g)) for g in parse(pending.request.scope)],
+        scopes=consent_lines(pending.request.scope),
         redirect_uri=pending.request.redirect_uri,
         request_id=pending.id,
         csrf=pending.csrf,
@@ -171,7 +181,7 @@ def login_post(emu: Emulator, request: Request) -> Response:
         message = f"There is no user {typed!r} in this account." if typed else "Enter a username."
         return _login(emu, pending, message, typed)
     sid = secrets.token_urlsafe(24)
-    emu.state.sessions[sid] = str(user["username"])
+    _bounded_add(emu.state.sessions, sid, str(user["username"]), MAX_SESSIONS)
     pending.session = sid
     response = _see_other(f"consent?request={quote(pending.id)}")
     response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="Lax", path="/")

@@ -6,21 +6,26 @@ Follows the ilert contract; where ilert documents nothing the RFCs decide:
   ``error_description`` and ``state`` (``state`` only when the client sent one).
 - A wrong ``response_type`` is ``unsupported_response_type`` (RFC 6749 4.1.2.1).
 - Public clients must use PKCE with S256; ``plain`` is refused (RFC 7636, OAuth 2.1).
-- ``redirect_uri`` is not required at the token endpoint; when sent it must match the one
-  the code was issued for (RFC 6749 4.1.3).
+- ``redirect_uri`` is optional at the token endpoint, as in ilert's guide; when sent it must
+  match the one the code was issued for (RFC 6749 4.1.3). Mode ``require_redirect_uri``
+  makes it mandatory (400 ``invalid_request`` without it).
 - A reused code fails with ``invalid_grant`` and the refresh tokens minted from it (and their
-  rotated successors) are revoked (RFC 6749 4.1.2 SHOULD). Access tokens from it live on,
-  as ilert keeps access tokens after a revocation. A wrong verifier does not use the code up.
-- Refresh rotates: the response carries a new refresh token and the old one is revoked at
-  once. Stricter than ilert, which does not document rotation; clients handle both.
+  successors) are revoked (RFC 6749 4.1.2 SHOULD). Access tokens from it live on, as ilert
+  keeps access tokens after a revocation. A wrong verifier does not use the code up.
+- Refresh, as ilert documents it: every refresh returns a new refresh token and the one used
+  stays valid; at most 10 live refresh tokens per app and user, the oldest revoked beyond
+  that. Mode ``strict_rotation`` revokes the used refresh token at once.
 - A refresh keeps the scope originally granted; a ``scope`` parameter is ignored.
 - Token, token_info and revoke accept ``application/x-www-form-urlencoded`` bodies only.
 - token_info answers ``{"active": false}`` for anything but a live access token (RFC 7662);
   revoke answers 200 with an empty body, also for unknown tokens (RFC 7009), and only
   revokes refresh tokens (access tokens live until they expire, as at ilert).
 - Confidential apps (a secret in apps.json) authenticate with ``client_secret`` in the form
-  or HTTP Basic; failures are ``invalid_client`` 401 (RFC 6749 5.2). A public app that sends a
-  secret is refused the same way.
+  or HTTP Basic; a wrong secret is ``invalid_client`` 401 (RFC 6749 5.2). As ilert's guide
+  says, "the client secret can be omitted by relying on PKCE": a code issued with a
+  code_challenge may be exchanged without the secret, and the refresh tokens of such a grant
+  may be used without it too (ilert is silent on that; anything else would make them
+  useless). A public app that sends a secret is refused with ``invalid_client``.
 """
 
 from __future__ import annotations
@@ -35,9 +40,8 @@ from typing import TYPE_CHECKING
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from app.scopes import ScopeError, has_offline_access, parse
-
 from .responses import NO_STORE, json_response, oauth_error
+from .scopes import ScopeError, has_offline_access, normalise
 from .state import AuthRequest, CodeRecord, State
 from .store import App
 from .tokens import ACCESS_TTL, REFRESH_TTL, TokenError
@@ -72,15 +76,6 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def granted_scope(scope: str) -> str:
-    """The scope string to grant: as requested, or normalised when items repeat or overlap."""
-    items = scope.split()
-    grants = parse(scope)
-    if len(set(items)) == len(items) == len(grants):
-        return " ".join(items)
-    return " ".join(str(g) for g in grants)
-
-
 def validate_authorize(apps: dict[str, App], args: MultiDict[str, str]) -> AuthRequest:
     """Check an authorize query; raise PageError or RedirectError."""
     for name in ("client_id", "redirect_uri"):
@@ -112,7 +107,7 @@ def validate_authorize(apps: dict[str, App], args: MultiDict[str, str]) -> AuthR
     if not scope.strip():
         raise RedirectError("invalid_scope", "No scope was requested")
     try:
-        scope = granted_scope(scope)
+        scope = normalise(scope)
     except ScopeError as exc:
         raise RedirectError("invalid_scope", f"Invalid scope: {exc}") from exc
     challenge = args.get("code_challenge")
@@ -181,7 +176,7 @@ def _client(state: State, request: Request) -> tuple[App, bool] | Response:
         return oauth_error("invalid_client", "Unknown client_id")
     if app.client_secret:
         if not secret:
-            return oauth_error("invalid_client", "This app must authenticate with its secret")
+            return app, False  # allowed with PKCE only: the grant decides
         if not hmac.compare_digest(secret.encode(), app.client_secret.encode()):
             return oauth_error("invalid_client", "Client authentication failed")
     elif secret:
@@ -207,13 +202,22 @@ def token(emu: Emulator, request: Request) -> Response:
     return _refresh_grant(emu, form, app, secret_sent)
 
 
+def _secret_missing() -> Response:
+    return oauth_error("invalid_client", "This app must authenticate with its secret (or use PKCE)")
+
+
 def _code_grant(emu: Emulator, form: MultiDict[str, str], app: App, secret_sent: bool) -> Response:
     code = form.get("code")
     verifier = form.get("code_verifier")
     if not code:
         return oauth_error("invalid_request", "Missing parameter code")
-    if app.public and not verifier:
+    if not app.public and not secret_sent and not verifier:
+        return _secret_missing()
+    if not verifier and (app.public or not secret_sent):
         return oauth_error("invalid_request", "Missing parameter code_verifier")
+    redirect_uri = form.get("redirect_uri")
+    if redirect_uri is None and emu.modes.require_redirect_uri:
+        return oauth_error("invalid_request", "Missing parameter redirect_uri")
     record = emu.state.codes.get(code)
     if record is None:
         return oauth_error("invalid_grant", "Provided code is unknown")
@@ -224,9 +228,10 @@ def _code_grant(emu: Emulator, form: MultiDict[str, str], app: App, secret_sent:
         return oauth_error("invalid_grant", "Provided code has already been used")
     if emu.clock.now() >= record.expires:
         return oauth_error("invalid_grant", "Provided code has expired")
-    redirect_uri = form.get("redirect_uri")
     if redirect_uri is not None and redirect_uri != record.redirect_uri:
         return oauth_error("invalid_grant", "redirect_uri does not match the authorize request")
+    if record.code_challenge is None and not app.public and not secret_sent:
+        return _secret_missing()  # no PKCE to rely on
     if record.code_challenge is not None:
         if not verifier:
             return oauth_error("invalid_request", "Missing parameter code_verifier")
@@ -239,7 +244,7 @@ def _code_grant(emu: Emulator, form: MultiDict[str, str], app: App, secret_sent:
     if emu.state.user(record.username) is None:
         return oauth_error("invalid_grant", "The user of this code no longer exists")
     record.used = True
-    return _grant(emu, app, record.username, record.scope, record.code, secret_sent)
+    return _grant(emu, app, record.username, record.scope, record.code, not secret_sent)
 
 
 def _refresh_grant(
@@ -254,15 +259,22 @@ def _refresh_grant(
         return oauth_error("invalid_grant", str(exc))
     if record.client_id != app.client_id:
         return oauth_error("invalid_grant", "Provided refresh token was issued to another client")
+    if not app.public and not secret_sent and not record.secretless:
+        return _secret_missing()
     if emu.state.user(record.username) is None:
         return oauth_error("invalid_grant", "The user of this token no longer exists")
-    record.revoked = True  # rotation: the old refresh token is spent
-    return _grant(emu, app, record.username, record.scope, record.family, secret_sent)
+    if emu.modes.strict_rotation:
+        record.revoked = True  # the used refresh token is spent at once
+    # Otherwise it stays valid: ilert's cap of 10 per app and user retires the oldest.
+    secretless = record.secretless and not secret_sent
+    return _grant(emu, app, record.username, record.scope, record.family, secretless)
 
 
 def _grant(
-    emu: Emulator, app: App, username: str, scope: str, family: str, secret_sent: bool
+    emu: Emulator, app: App, username: str, scope: str, family: str, secretless: bool
 ) -> Response:
+    """Mint the tokens. ``secretless``: the grant was obtained without a client secret, so a
+    refresh token comes only with ``offline_access`` (ilert's rule)."""
     tenant = emu.state.tenant
     common = {
         "client_id": app.client_id,
@@ -278,8 +290,10 @@ def _grant(
         "expires_in": ACCESS_TTL,
         "scope": scope,
     }
-    if has_offline_access(scope) or secret_sent:
-        body["refresh_token"] = emu.tokens.mint_refresh(**common, family=family)
+    if has_offline_access(scope) or not secretless:
+        body["refresh_token"] = emu.tokens.mint_refresh(
+            **common, family=family, secretless=secretless
+        )
         body["refresh_token_expires_in"] = REFRESH_TTL
     return json_response(body, 200, NO_STORE)
 

@@ -1,7 +1,8 @@
 """The Emulator: state, Python test API, WSGI dispatch and the background server.
 
 One ``threading.RLock`` guards all state; a request holds it while it is handled (handlers
-only touch memory, so this costs nothing), except while an injected fault makes it hang.
+only touch memory, so this costs nothing). It is never held while the network is read: the
+request body is read completely first (``bodies.preload``), and injected hangs wait outside.
 
 Hosts: ``localhost``, ``127.0.0.1``, ``app.localhost`` and ``api.localhost`` are ilert's
 generic hosts (``app.ilert.com``/``api.ilert.com``); ``TENANT.localhost`` is the tenant's host
@@ -11,9 +12,10 @@ JSON body for the APIs).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -21,11 +23,12 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from . import admin, api, authorize, cors, oauth, pages
+from .bodies import BodyError, EmulatorRequest, preload
 from .clock import Clock
 from .faults import ENDPOINTS, Fault, Faults
 from .ratelimit import DEFAULT_LIMIT, RateLimiter
 from .responses import api_error, html_response, json_response, oauth_error
-from .state import State
+from .state import Modes, State
 from .store import (
     DEFAULT_APPS,
     DEFAULT_DATA,
@@ -63,7 +66,11 @@ class Emulator:
         apps: Source = None,
         rate_limit: int = DEFAULT_LIMIT,
         test_controls: bool = False,
+        strict_rotation: bool = False,
+        require_redirect_uri: bool = False,
     ) -> None:
+        self._default_modes = Modes(bool(strict_rotation), bool(require_redirect_uri))
+        self.modes = replace(self._default_modes)
         self._data_source = read_json(data, DEFAULT_DATA)
         self._apps_source = read_json(apps, DEFAULT_APPS)
         self._rate_limit = int(rate_limit)
@@ -87,10 +94,12 @@ class Emulator:
         return State(load_tenant(self._data_source, self.clock.now()), apps)
 
     # -- Python test API -------------------------------------------------------------------
-    def add_app_url(self, url: str, client_id: str | None = None) -> None:
+    def add_app_url(self, url: str, client_id: str | None = None, keep: bool = True) -> None:
         """Register ``url`` (and its localhost/127.0.0.1 twin) as a redirect URI and origin.
 
-        Kept across ``reset()``: it describes where the app is really served.
+        ``keep``: kept across ``reset()``, as it describes where the app is really served
+        (serve.py, ``--app-url``). The test-control endpoint registers with ``keep=False``:
+        what a test adds, reset takes away again.
         """
         client_id = client_id or self.demo_client_id
         origin_of(url)  # validates
@@ -99,7 +108,7 @@ class Emulator:
             if client_id not in self.state.apps:
                 raise ValueError(f"unknown client_id {client_id!r}")
             for item in urls:
-                if (client_id, item) not in self._app_urls:
+                if keep and (client_id, item) not in self._app_urls:
                     self._app_urls.append((client_id, item))
                 self.state.apps[client_id].add_url(item)
 
@@ -111,6 +120,18 @@ class Emulator:
         with self.lock:
             return self.tokens.revoke_grants(username, client_id, access_tokens)
 
+    def set_modes(
+        self, strict_rotation: bool | None = None, require_redirect_uri: bool | None = None
+    ) -> Modes:
+        """Switch modes at run time (None leaves one as it is); ``reset()`` restores the
+        modes the emulator was started with."""
+        with self.lock:
+            if strict_rotation is not None:
+                self.modes.strict_rotation = bool(strict_rotation)
+            if require_redirect_uri is not None:
+                self.modes.require_redirect_uri = bool(require_redirect_uri)
+            return replace(self.modes)
+
     def set_rate_limit(self, limit: int) -> None:
         self.rate_limiter.set_limit(limit)
 
@@ -120,9 +141,10 @@ class Emulator:
             self.state.data = load_tenant(data, self.clock.now())
 
     def reset(self) -> None:
-        """Back to the initial data, clock, tokens, faults and rate limit."""
+        """Back to the initial data, clock, tokens, faults, rate limit and modes."""
         self.faults.clear()
         with self.lock:
+            self.modes = replace(self._default_modes)
             self.clock.reset()
             self.tokens.clear()
             self.rate_limiter.reset(self._rate_limit)
@@ -183,11 +205,17 @@ class Emulator:
 
     # -- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ)
-        response = self.dispatch(request)
+        request = EmulatorRequest(environ)
+        try:
+            response = self.dispatch(request)
+        except DropConnection:
+            _drop(environ)
+            # Werkzeug treats a ConnectionError as "the client went away": nothing is sent.
+            raise ConnectionAbortedError("injected fault: connection dropped") from None
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
+        """The response to ``request``; raises DropConnection when a fault says so."""
         path = request.path
         if path.startswith("/_emulator/") or path == "/_emulator":
             if not self.test_controls:
@@ -199,16 +227,33 @@ class Emulator:
             with self.lock:
                 allowed = self.state.allowed_origins()
             return cors.preflight(request, allowed)
+        try:
+            preload(request)  # the body arrives at the client's pace: before the lock
+        except BodyError as exc:
+            response = _body_error(endpoint, exc)
+            if with_cors:
+                with self.lock:
+                    allowed = self.state.allowed_origins()
+                cors.decorate(response, request, allowed)
+            return response
         response = None
         fault = self.faults.take(endpoint) if endpoint in ENDPOINTS else None
-        if fault is not None:
+        if fault is not None and not fault.after_work:
             self.faults.wait(fault.hang)  # outside the lock: other requests go on
+            if fault.drop:
+                raise DropConnection
             if fault.fails:
                 response = _fault_response(endpoint, fault)
         with self.lock:
             if response is None:
                 response = self._route(request, endpoint)
             allowed = self.state.allowed_origins()
+        if fault is not None and fault.after_work:
+            # The work is done (and kept); only its answer is lost.
+            self.faults.wait(fault.hang)
+            if fault.drop:
+                raise DropConnection
+            response = _fault_response(endpoint, fault)
         if with_cors:
             cors.decorate(response, request, allowed)
         return response
@@ -271,6 +316,25 @@ def _endpoint(path: str) -> str | None:
     if path == "/":
         return "index"
     return None
+
+
+def _body_error(endpoint: str | None, exc: BodyError) -> Response:
+    if endpoint in ("token", "token_info", "revoke"):
+        return oauth_error("invalid_request", exc.message, exc.status)
+    if endpoint in ("authorize", "pages", "index"):
+        return html_response(pages.error_page("Request refused", exc.message), exc.status)
+    return api_error(exc.status, exc.message)
+
+
+class DropConnection(Exception):
+    """Raised by ``dispatch`` to close the connection without any HTTP answer."""
+
+
+def _drop(environ: dict[str, Any]) -> None:
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already gone
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _fault_response(endpoint: str | None, fault: Fault) -> Response:

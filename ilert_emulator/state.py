@@ -13,12 +13,27 @@ from .store import App
 
 
 @dataclass
+class Modes:
+    """Switches between ilert's documented behaviour (the defaults) and stricter readings.
+
+    ``strict_rotation``: a refresh revokes the refresh token it used, at once (RFC 9700's
+    rotation). By default older refresh tokens stay valid, up to 10 per app and user, as
+    ilert documents. ``require_redirect_uri``: the code exchange must carry ``redirect_uri``
+    (RFC 6749 4.1.3); by default it may be left out, as in ilert's guide, but must match
+    when sent.
+    """
+
+    strict_rotation: bool = False
+    require_redirect_uri: bool = False
+
+
+@dataclass
 class AuthRequest:
     """A validated authorize request."""
 
     client_id: str
     redirect_uri: str
-    scope: str  # the scope as granted (see oauth.granted_scope)
+    scope: str  # the scope as granted (see scopes.normalise)
     state: str | None
     code_challenge: str | None
     code_challenge_method: str | None

@@ -53,6 +53,7 @@ class RefreshRecord:
     expires: int
     family: str  # the authorization code the chain started from
     seq: int  # mint order, to find the oldest
+    secretless: bool = True  # the grant was obtained without a client secret
     revoked: bool = False
 
 
@@ -106,6 +107,7 @@ class TokenService:
         tenant: str,
         tenant_id: int,
         family: str,
+        secretless: bool = True,
     ) -> str:
         key = secrets.token_hex(16)
         exp = int(self._clock.now()) + REFRESH_TTL
@@ -121,7 +123,16 @@ class TokenService:
         }
         token = jwt.encode(claims, self._hmac_secret, algorithm="HS256")
         record = RefreshRecord(
-            key, client_id, username, scope, tenant, app_id, exp, family, next(self._seq)
+            key,
+            client_id,
+            username,
+            scope,
+            tenant,
+            app_id,
+            exp,
+            family,
+            next(self._seq),
+            secretless,
         )
         self.refresh[key] = record
         self._enforce_cap(client_id, username)

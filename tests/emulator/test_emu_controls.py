@@ -156,7 +156,9 @@ def test_data_and_apps_from_files(tmp_path):
 
 
 def admin(emulator, method: str, name: str, body=None):
-    return request(method, f"{emulator.url}/_emulator/{name}", json_body=body)
+    return request(
+        method, f"{emulator.url}/_emulator/{name}", json_body=body if body is not None else {}
+    )
 
 
 def test_admin_endpoints_map_to_the_python_api(emulator):

@@ -127,6 +127,7 @@ def test_reused_expired_and_wrong_verifier_codes(emulator) -> None:
 
 
 def test_refresh_rotates_and_old_token_is_rejected(emulator) -> None:
+    emulator.set_modes(strict_rotation=True)  # by default, as ilert, the old one stays valid
     code, verifier = emulator.code(scope=FULL)
     tc = client(emulator)
     first = tc.exchange_code(code, verifier)

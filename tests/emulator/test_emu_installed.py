@@ -1,0 +1,124 @@
+"""``python -m ilert_emulator`` from an installed package, far from the repository.
+
+The package is built from this working tree (a copy of pyproject.toml, README.md and
+ilert_emulator/, so the tree stays clean) and installed into a fresh virtual environment;
+``--system-site-packages`` lends it the dependencies already installed here, so nothing is
+downloaded beyond the build backend pip's configured index provides. Then it runs from a
+temporary directory, where neither ``app`` nor the repository is importable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
+    base = tmp_path_factory.mktemp("installed")
+    src = base / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(
+        ROOT / "ilert_emulator",
+        src / "ilert_emulator",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    venv = base / "venv"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    made = _run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+        base,
+        env,
+    )
+    assert made.returncode == 0, made.stderr
+    python = venv / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q"]
+    result = _run([*pip, str(src)], base, env)
+    if result.returncode != 0:  # no index for the build backend: use the one installed here
+        result = _run([*pip, "--no-build-isolation", str(src)], base, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    elsewhere = base / "elsewhere"
+    elsewhere.mkdir()
+    return python, elsewhere, env
+
+
+def test_imports_from_the_venv_without_the_repository(installed):
+    python, elsewhere, env = installed
+    probe = (
+        "import json, sys, ilert_emulator, importlib.util; "
+        "print(json.dumps({'file': ilert_emulator.__file__, 'path': sys.path, "
+        "'app': importlib.util.find_spec('app') is not None}))"
+    )
+    result = _run([str(python), "-c", probe], elsewhere, env)
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts["file"].startswith(str(python.parent.parent))
+    assert not any(p and Path(p).resolve() == ROOT for p in facts["path"])
+    assert facts["app"] is False  # the app's modules are not there to lean on
+
+
+def test_python_m_ilert_emulator_starts_and_answers(installed):
+    python, elsewhere, env = installed
+    process = subprocess.Popen(
+        [str(python), "-m", "ilert_emulator", "--port", "0", "--quiet", "--test-controls"],
+        cwd=elsewhere,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = process.stdout.readline()
+        match = re.search(r"http://localhost:\d+", first)
+        assert match, first + process.stderr.read()
+        url = match.group(0)
+        with urllib.request.urlopen(url + "/", timeout=10) as resp:
+            assert resp.status == 200
+        req = urllib.request.Request(
+            url + "/_emulator/issue-code",
+            data=json.dumps(
+                {
+                    "client_id": "ilert-pkce-demo",
+                    "redirect_uri": "http://localhost:4597/",
+                    "scope": "profile monitor:w offline_access",
+                    "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                }
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            code = json.loads(resp.read())["code"]
+        assert re.fullmatch(r"[0-9a-f]{28}", code)
+        form = (
+            "grant_type=authorization_code&client_id=ilert-pkce-demo&code="
+            + code
+            + "&code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+        )
+        token = urllib.request.Request(
+            url + "/api/developers/oauth2/token",
+            data=form.encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        with urllib.request.urlopen(token, timeout=10) as resp:
+            body = json.loads(resp.read())
+        assert body["scope"] == "profile monitor:w offline_access"
+        assert body["token_type"] == "Bearer" and body["refresh_token"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
