@@ -17,7 +17,8 @@ mpyConfig.textContent = JSON.stringify({
 document.head.append(mpyConfig);
 // Start the runtime's files at once instead of at the end of PyScript's chain of imports
 // (core -> config -> toml parser -> pyodide.mjs -> wasm, stdlib); see docs/hosting.md.
-// Added after the shell's first paint, so that the paint does not wait behind 13 MB.
+// Added after the shell's first paint, so that the paint does not wait behind the runtime.
+// Not preloaded: the pyodide-http wheel, which the page loads only when a user opts into it.
 const PRELOADS = [
   ["modulepreload", "static/vendor/pyscript-0.7.31/core-C9KDLldu.js"],
   ["modulepreload", "static/vendor/pyscript-0.7.31/toml-V4Savzlc.js"],
@@ -28,7 +29,6 @@ const PRELOADS = [
   ["preload", "static/vendor/pyodide-314.0.2/pyodide.asm.wasm"],
   ["preload", "static/vendor/pyodide-314.0.2/python_stdlib.zip"],
   ["preload", "static/vendor/pyodide-314.0.2/pyodide-lock.json"],
-  ["preload", "static/vendor/wheels/pyodide_http-0.2.2-py3-none-any.whl"],
   ["preload", "static/app.zip"],
   ["preload", "app/main.py"],
 ];
