@@ -157,6 +157,8 @@ class AppHandler(BaseHTTPRequestHandler):
     config_json: bytes | None = None
     # CSP host sources besides config.json's origins (serve.py: the emulator's tenant hosts).
     extra_connect: tuple[str, ...] = ()
+    # Off only for pages that are not the app (the benchmark's bare pages).
+    send_csp = True
     compress_cache = CompressCache()
     verbose = False
 
@@ -187,7 +189,10 @@ class AppHandler(BaseHTTPRequestHandler):
             self.send_error(413, "Request body too large")
             return False
         while size > 0:
-            chunk = self.rfile.read(min(size, 65536))
+            try:
+                chunk = self.rfile.read(min(size, 65536))
+            except OSError:  # the socket timeout: the client stopped sending
+                chunk = b""
             if not chunk:
                 self.close_connection = True
                 return False
@@ -203,7 +208,8 @@ class AppHandler(BaseHTTPRequestHandler):
         # Every answer, 414 and 501 included (http.server sends those itself).
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
-        self.send_header("Content-Security-Policy", self.content_security_policy(header=True))
+        if self.send_csp:
+            self.send_header("Content-Security-Policy", self.content_security_policy(header=True))
         super().end_headers()
 
     def served_config(self) -> dict:
@@ -317,6 +323,7 @@ def make_app_server(
     verbose: bool,
     root: Path = ROOT,
     extra_connect: tuple[str, ...] = (),
+    send_csp: bool = True,
 ) -> ThreadingHTTPServer:
     handler = type(
         "BoundAppHandler",
@@ -325,6 +332,7 @@ def make_app_server(
             "root": root,
             "config_json": json.dumps(config, indent=2).encode() if config else None,
             "extra_connect": extra_connect,
+            "send_csp": send_csp,
             "verbose": verbose,
         },
     )

@@ -185,7 +185,9 @@ def build_pages(tmp: Path) -> list[Scenario]:
 
 @contextmanager
 def serving(root: Path) -> Iterator[str]:
-    server = serve.make_app_server("127.0.0.1", 0, None, False, root=root)
+    # The app's page is measured with its CSP header, as deployed; the bare pages are not the
+    # app (the js page's inline script would be refused).
+    server = serve.make_app_server("127.0.0.1", 0, None, False, root=root, send_csp=root == ROOT)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
