@@ -42,3 +42,18 @@ def test_page_and_config_point_only_at_vendored_files() -> None:
 def test_manifest_is_valid_json_with_sorted_files() -> None:
     manifest = json.loads((ROOT / "static/vendor/MANIFEST.json").read_text())
     assert list(manifest["files"]) == sorted(manifest["files"])
+
+
+def test_precompressed_siblings_decode_to_their_source() -> None:
+    import gzip
+    import hashlib
+
+    import brotli
+
+    files = vendor_runtime.load_manifest()["files"]
+    siblings = {rel: e for rel, e in files.items() if "compressed_from" in e}
+    assert siblings
+    for rel, entry in siblings.items():
+        data = (vendor_runtime.VENDOR / rel).read_bytes()
+        decoded = brotli.decompress(data) if entry["encoding"] == "br" else gzip.decompress(data)
+        assert hashlib.sha256(decoded).hexdigest() == files[entry["compressed_from"]]["sha256"]

@@ -57,6 +57,18 @@ def test_zip_is_deterministic() -> None:
     assert [i.filename for i in infos] == sorted(i.filename for i in infos)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} <= {0o100644, 0o40755}
+    # Stored entries: the zip is compressed as a whole on the wire (its .br / .gz siblings).
+    method = zipfile.ZIP_STORED if entry()["stored"] else zipfile.ZIP_DEFLATED
+    assert {i.compress_type for i in infos if not i.is_dir()} == {method}
+
+
+def test_precompressed_siblings_are_listed_with_their_source() -> None:
+    files = vendor_runtime.load_manifest()["files"]
+    for suffix, encoding in ((".br", "br"), (".gz", "gzip")):
+        sibling = files[REL + suffix]
+        assert sibling["compressed_from"] == REL
+        assert sibling["encoding"] == encoding
+    assert f"{vendor_runtime.PYODIDE_DIR}/pyodide.asm.wasm.br" in files
 
 
 # Modules the page's JavaScript provides at run time (Pyodide's `js`, PyScript's `polyscript`).
