@@ -244,7 +244,7 @@ class AppHandler(BaseHTTPRequestHandler):
             self._send(404, b"Not found\n", ".txt", "no-cache", None, send_body)
             return
         rel = path.relative_to(self.root).as_posix()
-        if rel == "index.html":
+        if rel == "index.html" and self.send_csp:
             # The page with its CSP <meta> for the config served here (the emulator's ports).
             page = path.read_text(encoding="utf-8")
             body = csp.with_meta(page, self.content_security_policy(header=False)).encode()
