@@ -322,8 +322,10 @@ def report(scenarios: list[Scenario], runs: int, version: str, links: list[str])
     for link in links:
         ratio = link_med["app"][link] / link_med["stock"][link]
         target = TARGET_LINK_RATIO.get(link)
-        verdict = f" ({'meets' if ratio <= target else 'MISSES'} the {target:.2f} target)"
-        print(f"app/stock first visit at {link}: {ratio:.2f}" + (verdict if target else ""))
+        verdict = ""
+        if target is not None:
+            verdict = f" ({'meets' if ratio <= target else 'MISSES'} the {target:.2f} target)"
+        print(f"app/stock first visit at {link}: {ratio:.2f}{verdict}")
     for mode in ("cold", "warm"):
         value = fcp["app"][mode]
         verdict = "meets" if 0 <= value <= TARGET_FCP else "MISSES"
