@@ -46,7 +46,7 @@ requestAnimationFrame(() => setTimeout(() => {
 }, 0));
 
 const started = performance.now();
-let stage = "Loading the Python runtime (about 13 MB the first time)";
+let stage = "Loading the Python runtime (about 5 MB the first time)";
 
 const ready = () => document.documentElement.hasAttribute("data-app-ready");
 
