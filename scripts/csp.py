@@ -10,9 +10,10 @@ strictest the page works under (found by trying, tests/e2e/test_csp.py):
   because Pyodide compiles its WebAssembly, 'unsafe-eval' only because PyScript's core calls
   Function() (no inline script at all);
 - style-src 'self' plus the hash of the shell's one inline <style> (computed here);
-- connect-src 'self' plus the origins config.json names (ilert_host, the tenant host, api_base)
-  and its `allowed_origins`: the code, the verifier and the tokens can go nowhere else, whatever
-  the stored settings say;
+- connect-src 'self' plus the origins config.json names (ilert_host, the tenant host, api_base,
+  any other field holding an http(s) URL such as an explicit token endpoint) and its
+  `allowed_origins` (CONTRACTS item 3): the code, the verifier and the tokens can go nowhere
+  else, whatever the stored settings say;
 - default-src 'none', img-src 'self', object-src 'none', base-uri 'none', form-action 'none'.
 
 `frame-ancestors 'none'` only works as a header (browsers ignore it in <meta>): serve.py sends
@@ -71,11 +72,17 @@ def tenant_origin(ilert_host: str, tenant: str) -> str | None:
 
 def connect_origins(config: dict, extra: Iterable[str] = ()) -> list[str]:
     """The origins the page may send requests to, besides its own (CONTRACTS item 3)."""
+    ilert_host = config.get("ilert_host", "")
+    ilert_host = ilert_host if isinstance(ilert_host, str) else ""
+    tenant = config.get("tenant", "")
+    allowed = config.get("allowed_origins", [])
     candidates = [
-        origin(config.get("ilert_host", "")),
-        tenant_origin(config.get("ilert_host", ""), config.get("tenant", "")),
-        origin(config.get("api_base", "")),
-        *(origin(o) for o in config.get("allowed_origins", []) if isinstance(o, str)),
+        origin(ilert_host),
+        tenant_origin(ilert_host, tenant if isinstance(tenant, str) else ""),
+        # Every other address field (api_base, explicit endpoint URLs such as token_url, ...):
+        # whatever their names, config.json's URLs are the hosts its owner vouches for.
+        *(origin(v) for k, v in config.items() if isinstance(v, str) and k != "ilert_host"),
+        *(origin(o) for o in (allowed if isinstance(allowed, list) else []) if isinstance(o, str)),
         *extra,  # already origins or CSP host sources (serve.py: the emulator's *.localhost)
     ]
     out: list[str] = []

@@ -37,6 +37,8 @@ def test_connect_src_is_the_configs_origins_and_allowed_origins() -> None:
         "ilert_host": "https://app.ilert.com/",
         "tenant": "acme",
         "api_base": "https://user:pw@API.ilert.com:443/api",
+        "token_url": "https://idp.example.net/oauth/token",
+        "scope": "profile https://not-a-field-with-an-address",
         "allowed_origins": ["https://auth.example.org/path", "javascript:alert(1)", 7],
     }
     assert directive(csp.policy(PAGE, config), "connect-src") == [
@@ -44,6 +46,7 @@ def test_connect_src_is_the_configs_origins_and_allowed_origins() -> None:
         "https://app.ilert.com",
         "https://acme.ilert.com",
         "https://api.ilert.com",
+        "https://idp.example.net",
         "https://auth.example.org",
     ]
     extra = csp.policy(PAGE, {"api_base": "http://localhost:4598/api"}, ["http://*.localhost:4598"])
