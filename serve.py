@@ -6,8 +6,11 @@
 The app is a folder of static files; this server adds what a good static host adds: correct
 MIME types (the browser refuses WebAssembly served as anything but application/wasm),
 immutable caching for the versioned runtime under static/vendor/, no-cache for the page and
-its Python (revalidated by ETag: an unchanged file costs a 304), and gzip. Only the app's
-own files are served, never the rest of the repository.
+its Python (revalidated by ETag: an unchanged file costs a 304), compression (the vendored
+runtime's precompressed `.br`/`.gz` siblings when the browser accepts them, brotli first;
+other text compressed on the fly) and security headers on every answer, errors included,
+with the page's Content-Security-Policy computed for the config.json it serves
+(scripts/csp.py). Only the app's own files are served, never the rest of the repository.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import email.utils
 import errno
 import gzip
+import hashlib
 import json
 import signal
 import sys
@@ -24,7 +28,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from scripts import build_app_bundle
+from scripts import build_app_bundle, csp
+
+try:  # optional: without it, text is compressed with gzip only (siblings are still served)
+    import brotli
+except ImportError:  # pragma: no cover - depends on the environment
+    brotli = None
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_PORT = 4597
@@ -51,12 +60,18 @@ MIME_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".json", ".toml", ".py", ".wasm", ".svg", ".txt"}
+# Precompressed siblings, in order of preference, and the Content-Encoding each one has.
+SIBLINGS = (("br", ".br"), ("gzip", ".gz"))
 IMMUTABLE = "public, max-age=31536000, immutable"
-# Headers every response of the app carries (see the README's deployment section).
+# Headers every response of the app carries (see the README's deployment section), plus the
+# Content-Security-Policy (see AppHandler.content_security_policy).
 SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+# A GET or HEAD body is read and dropped up to this size, else refused (413) and the
+# connection closed: unread, it would be taken for the next request on a kept-alive connection.
+MAX_IGNORED_BODY = 64 * 1024
 
 
 def public_path(url_path: str, root: Path = ROOT) -> Path | None:
@@ -84,23 +99,49 @@ def etag_of(path: Path) -> str:
     return f'W/"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
 
 
-class GzipCache:
-    """gzip each compressible file once per (mtime, size): the 10 MB wasm costs ~0.5 s to pack."""
+def accepted_encodings(header: str) -> set[str]:
+    """The content codings an Accept-Encoding header allows (q=0 means refused)."""
+    accepted: set[str] = set()
+    refused: set[str] = set()
+    for part in header.split(","):
+        token, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        (accepted if q > 0 else refused).add(token.strip().lower())
+    if "*" in accepted:
+        accepted |= {"br", "gzip"} - refused
+    return accepted - refused - {""}
+
+
+def compress(data: bytes, encoding: str) -> bytes:
+    if encoding == "br":
+        return brotli.compress(data, quality=5)  # fast; the big files have .br siblings
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+class CompressCache:
+    """Compress each file once per (mtime, size, encoding), for files without siblings."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cache: dict[Path, tuple[tuple[int, int], bytes]] = {}
+        self._cache: dict[tuple[Path, str], tuple[tuple[int, int], bytes]] = {}
 
-    def get(self, path: Path, data: bytes) -> bytes:
+    def get(self, path: Path, data: bytes, encoding: str) -> bytes:
         stat = path.stat()
         key = (stat.st_mtime_ns, stat.st_size)
         with self._lock:
-            hit = self._cache.get(path)
+            hit = self._cache.get((path, encoding))
         if hit and hit[0] == key:
             return hit[1]
-        packed = gzip.compress(data, compresslevel=6, mtime=0)
+        packed = compress(data, encoding)
         with self._lock:
-            self._cache[path] = (key, packed)
+            self._cache[(path, encoding)] = (key, packed)
         return packed
 
 
@@ -109,17 +150,83 @@ class AppHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ilert-pkce-serve"
     sys_version = ""
+    # A client that stops sending mid-request ties up only its own thread, and not forever.
+    timeout = 30
     # Set per server by make_app_server().
     root: Path = ROOT
     config_json: bytes | None = None
-    gzip_cache = GzipCache()
+    # CSP host sources besides config.json's origins (serve.py: the emulator's tenant hosts).
+    extra_connect: tuple[str, ...] = ()
+    # Off only for pages that are not the app (the benchmark's bare pages).
+    send_csp = True
+    compress_cache = CompressCache()
     verbose = False
 
     def do_GET(self) -> None:
-        self._respond(send_body=True)
+        if self._read_body():
+            self._respond(send_body=True)
 
     def do_HEAD(self) -> None:
-        self._respond(send_body=False)
+        if self._read_body():
+            self._respond(send_body=False)
+
+    def _read_body(self) -> bool:
+        """Read and drop a request body (GET and HEAD have no use for one), or refuse it.
+
+        False when an error was sent instead (the connection is then closed).
+        """
+        if self.headers.get("Transfer-Encoding"):
+            self.send_error(411, "A request body is not accepted here")
+            return False
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return True
+        if not length.strip().isdigit():
+            self.send_error(400, "Bad Content-Length")
+            return False
+        size = int(length)
+        if size > MAX_IGNORED_BODY:
+            self.send_error(413, "Request body too large")
+            return False
+        while size > 0:
+            try:
+                chunk = self.rfile.read(min(size, 65536))
+            except OSError:  # the socket timeout: the client stopped sending
+                chunk = b""
+            if not chunk:
+                self.close_connection = True
+                return False
+            size -= len(chunk)
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None):
+        # Any error may leave part of a request unread: never read on from this connection.
+        self.close_connection = True
+        super().send_error(code, message, explain)
+
+    def end_headers(self) -> None:
+        # Every answer, 414 and 501 included (http.server sends those itself).
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        if self.send_csp:
+            self.send_header("Content-Security-Policy", self.content_security_policy(header=True))
+        super().end_headers()
+
+    def served_config(self) -> dict:
+        if self.config_json is not None:
+            return json.loads(self.config_json)
+        try:
+            return json.loads((self.root / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def content_security_policy(self, header: bool) -> str:
+        """The page's policy for the config served (scripts/csp.py), from its index.html."""
+        try:
+            page = (self.root / "index.html").read_text(encoding="utf-8")
+        except OSError:
+            page = ""
+        return csp.policy(page, self.served_config(), self.extra_connect, header=header)
 
     def _respond(self, send_body: bool) -> None:
         url_path = urlsplit(self.path).path
@@ -137,6 +244,16 @@ class AppHandler(BaseHTTPRequestHandler):
             self._send(404, b"Not found\n", ".txt", "no-cache", None, send_body)
             return
         rel = path.relative_to(self.root).as_posix()
+        if rel == "index.html" and self.send_csp:
+            # The page with its CSP <meta> for the config served here (the emulator's ports).
+            page = path.read_text(encoding="utf-8")
+            body = csp.with_meta(page, self.content_security_policy(header=False)).encode()
+            tag = hashlib.sha256(body).hexdigest()[:16]
+            if f'"{tag}"' in self.headers.get("If-None-Match", ""):
+                self._send(304, b"", ".html", "no-cache", None, send_body=False, etag=f'"{tag}"')
+                return
+            self._send(200, body, ".html", "no-cache", None, send_body, etag=f'"{tag}"')
+            return
         if etag_of(path) in self.headers.get("If-None-Match", ""):
             # Revalidation of a no-cache file (the page, its Python) that did not change.
             self._send(304, b"", path.suffix, cache_control(rel), path, send_body=False)
@@ -151,12 +268,29 @@ class AppHandler(BaseHTTPRequestHandler):
         cache: str,
         path: Path | None,
         send_body: bool,
+        etag: str | None = None,
     ) -> None:
         encoding = None
-        accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
-        if accepts_gzip and suffix in COMPRESSIBLE and len(body) > 1024 and status != 304:
-            body = self.gzip_cache.get(path, body) if path else gzip.compress(body, mtime=0)
-            encoding = "gzip"
+        accepted = accepted_encodings(self.headers.get("Accept-Encoding", ""))
+        siblings = [
+            (enc, path.with_name(path.name + ext))
+            for enc, ext in SIBLINGS
+            if path is not None and path.with_name(path.name + ext).is_file()
+        ]
+        if status == 200:
+            for enc, sibling in siblings:
+                if enc in accepted:
+                    body, encoding = sibling.read_bytes(), enc
+                    break
+            else:
+                if suffix in COMPRESSIBLE and len(body) > 1024:
+                    encoding = next(
+                        (e for e in ("br", "gzip") if e in accepted and (e != "br" or brotli)),
+                        None,
+                    )
+                    if encoding:
+                        cached = self.compress_cache.get if path else None
+                        body = cached(path, body, encoding) if cached else compress(body, encoding)
         self.send_response(status)
         self.send_header("Content-Type", MIME_TYPES.get(suffix, "application/octet-stream"))
         if status != 304:
@@ -164,15 +298,15 @@ class AppHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", cache)
         if encoding:
             self.send_header("Content-Encoding", encoding)
-        if suffix in COMPRESSIBLE:
+        if suffix in COMPRESSIBLE or siblings:
             self.send_header("Vary", "Accept-Encoding")
         if path is not None:
             self.send_header(
                 "Last-Modified", email.utils.formatdate(path.stat().st_mtime, usegmt=True)
             )
             self.send_header("ETag", etag_of(path))
-        for name, value in SECURITY_HEADERS.items():
-            self.send_header(name, value)
+        elif etag:
+            self.send_header("ETag", etag)
         self.end_headers()
         if send_body:
             self.wfile.write(body)
@@ -183,7 +317,13 @@ class AppHandler(BaseHTTPRequestHandler):
 
 
 def make_app_server(
-    host: str, port: int, config: dict | None, verbose: bool, root: Path = ROOT
+    host: str,
+    port: int,
+    config: dict | None,
+    verbose: bool,
+    root: Path = ROOT,
+    extra_connect: tuple[str, ...] = (),
+    send_csp: bool = True,
 ) -> ThreadingHTTPServer:
     handler = type(
         "BoundAppHandler",
@@ -191,6 +331,8 @@ def make_app_server(
         {
             "root": root,
             "config_json": json.dumps(config, indent=2).encode() if config else None,
+            "extra_connect": extra_connect,
+            "send_csp": send_csp,
             "verbose": verbose,
         },
     )
@@ -208,6 +350,12 @@ def emulator_config(app_url: str, emulator_url: str, client_id: str) -> dict:
         api_base=f"{emulator_url}/api",
     )
     return base
+
+
+def emulator_connect_sources(emulator_url: str) -> tuple[str, ...]:
+    """CSP sources for the emulator besides its origin: its tenant hosts (`demo.localhost`)."""
+    parts = urlsplit(emulator_url)
+    return (f"{parts.scheme}://*.{parts.hostname}:{parts.port}",)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -327,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         config = emulator_config(app_url, emulator_handle.url, emu.demo_client_id)
         app_server.RequestHandlerClass.config_json = json.dumps(config, indent=2).encode()
+        app_server.RequestHandlerClass.extra_connect = emulator_connect_sources(emulator_handle.url)
 
     try:  # from here on, Ctrl-C or SIGTERM (even right after "App:" is printed) stops cleanly
         print(f"App:      {app_url}", flush=True)

@@ -1,6 +1,6 @@
 """Start-up benchmark: time to interactive of the app against bare pages, cold and warm.
 
-    python bench/startup.py [--runs 5]
+    python bench/startup.py [--runs 5] [--no-links]
 
 Pages, each served by serve.py's own handler (same MIME types, caching and gzip) on 127.0.0.1:
 - app:   the app itself; interactive = the "Sign in with ilert" button is enabled.
@@ -13,6 +13,9 @@ Pages, each served by serve.py's own handler (same MIME types, caching and gzip)
 - js:    a plain JavaScript page that enables a button (the lower bound).
 
 Cold = a new browser context (empty HTTP cache); warm = a reload in that context.
+Links: a first visit (cold) through Chromium's network emulation (CDP
+Network.emulateNetworkConditions) at 20 Mbit/s with 40 ms latency and at 5 Mbit/s with 100 ms,
+where the bytes on the wire decide; localhost measures CPU only.
 Chromium runs with scripts/chromium.py's settings, as the tests do. Among them: no omnibox
 popup WebUI per new window, which headless Chromium otherwise builds beside every cold load
 (a browser's start-up cost, not the page's; it added 50-100 ms to every page's first paint).
@@ -52,6 +55,10 @@ STOCK_CACHE = ROOT / ".vendor-cache" / f"stock-{PYSCRIPT_VERSION}-{PYODIDE_VERSI
 TARGET_STOCK_RATIO = 0.55
 TARGET_FLOOR_RATIO = 1.10
 TARGET_FCP = 0.15
+TARGET_COLD_MB = 5.0
+# Emulated links for a first visit: name -> (download Mbit/s, latency ms).
+LINKS = {"20M/40ms": (20, 40), "5M/100ms": (5, 100)}
+TARGET_LINK_RATIO = {"20M/40ms": 0.55}
 
 
 # Records when the page became interactive: the sign-in button (or the bench's own marker)
@@ -99,6 +106,7 @@ class Scenario:
     times: dict[str, list[float]] = field(default_factory=lambda: {"cold": [], "warm": []})
     cold_bytes: list[int] = field(default_factory=list)
     fcp: dict[str, list[float]] = field(default_factory=lambda: {"cold": [], "warm": []})
+    links: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name in LINKS})
     url: str = ""
 
 
@@ -177,7 +185,9 @@ def build_pages(tmp: Path) -> list[Scenario]:
 
 @contextmanager
 def serving(root: Path) -> Iterator[str]:
-    server = serve.make_app_server("127.0.0.1", 0, None, False, root=root)
+    # The app's page is measured with its CSP header, as deployed; the bare pages are not the
+    # app (the js page's inline script would be refused).
+    server = serve.make_app_server("127.0.0.1", 0, None, False, root=root, send_csp=root == ROOT)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -213,10 +223,37 @@ def measure(browser: Browser, scenario: Scenario) -> None:
     context.close()
 
 
+def measure_link(browser: Browser, scenario: Scenario, link: str) -> None:
+    """A first visit over an emulated link (CDP network conditions on the page's target)."""
+    mbit, latency = LINKS[link]
+    context = browser.new_context()
+    context.add_init_script(PROBE)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": latency,
+            "downloadThroughput": mbit * 1_000_000 / 8,
+            "uploadThroughput": mbit * 1_000_000 / 8,
+        },
+    )
+    page.goto(scenario.url, timeout=180_000)
+    page.wait_for_function("window.__tti !== undefined", timeout=180_000, polling=20)
+    scenario.links[link].append(page.evaluate("window.__tti") / 1000)
+    context.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per page and mode (default 5)")
+    parser.add_argument(
+        "--no-links", action="store_true", help="localhost only (no emulated slow links)"
+    )
     args = parser.parse_args()
+    links = [] if args.no_links else list(LINKS)
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         scenarios = build_pages(tmp)
@@ -228,11 +265,13 @@ def main() -> int:
                 for _ in range(args.runs):
                     for s in scenarios:  # interleaved, so drift hits every page alike
                         measure(browser, s)
+                        for link in links:
+                            measure_link(browser, s, link)
             version = browser.version
             browser.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    report(scenarios, args.runs, version)
+    report(scenarios, args.runs, version, links)
     return 0
 
 
@@ -244,32 +283,58 @@ def serving_all(scenarios: list[Scenario]) -> Iterator[None]:
         yield
 
 
-def report(scenarios: list[Scenario], runs: int, version: str) -> None:
+def report(scenarios: list[Scenario], runs: int, version: str, links: list[str]) -> None:
     med = {s.name: {m: statistics.median(t) for m, t in s.times.items()} for s in scenarios}
     fcp = {s.name: {m: statistics.median(t) for m, t in s.fcp.items()} for s in scenarios}
+    link_med = {s.name: {k: statistics.median(s.links[k]) for k in links} for s in scenarios}
+    mb = {s.name: statistics.median(s.cold_bytes) / 1e6 for s in scenarios}
     print(f"Time to interactive (TTI) and first contentful paint (FCP), median of {runs} runs,")
-    print(f"Chromium {version}")
+    print(f"Chromium {version}; links: a first visit through CDP network emulation")
     print()
-    columns = ("TTI cold (s)", "TTI warm (s)", "FCP cold (s)", "FCP warm (s)", "cold transfer (MB)")
+    columns = [
+        "TTI cold (s)",
+        "TTI warm (s)",
+        "FCP cold (s)",
+        "FCP warm (s)",
+        *(f"{k} cold (s)" for k in links),
+        "cold transfer (MB)",
+    ]
     print("| page  | " + " | ".join(columns) + " |")
     print("|-------|" + "|".join("-" * (len(c) + 2) for c in columns) + "|")
     for s in scenarios:
-        mb = statistics.median(s.cold_bytes) / 1e6
-        cold, warm = med[s.name]["cold"], med[s.name]["warm"]
-        fc, fw = fcp[s.name]["cold"], fcp[s.name]["warm"]
-        print(
-            f"| {s.name:<5} | {cold:12.2f} | {warm:12.2f} | {fc:12.3f} | {fw:12.3f} | {mb:18.2f} |"
-        )
+        cells = [
+            med[s.name]["cold"],
+            med[s.name]["warm"],
+            fcp[s.name]["cold"],
+            fcp[s.name]["warm"],
+            *(link_med[s.name][k] for k in links),
+            mb[s.name],
+        ]
+        digits = [2, 2, 3, 3, *(2 for _ in links), 2]
+        text = [f"{v:{len(c)}.{d}f}" for v, c, d in zip(cells, columns, digits, strict=True)]
+        print(f"| {s.name:<5} | " + " | ".join(text) + " |")
     print()
     for base, target in (("stock", TARGET_STOCK_RATIO), ("floor", TARGET_FLOOR_RATIO)):
         for mode in ("cold", "warm"):
             ratio = med["app"][mode] / med[base][mode]
             verdict = "meets" if ratio <= target else "MISSES"
             print(f"app/{base} {mode}: {ratio:.2f} ({verdict} the {target:.2f} target)")
+    for link in links:
+        ratio = link_med["app"][link] / link_med["stock"][link]
+        target = TARGET_LINK_RATIO.get(link)
+        verdict = ""
+        if target is not None:
+            verdict = f" ({'meets' if ratio <= target else 'MISSES'} the {target:.2f} target)"
+        print(f"app/stock first visit at {link}: {ratio:.2f}{verdict}")
     for mode in ("cold", "warm"):
         value = fcp["app"][mode]
         verdict = "meets" if 0 <= value <= TARGET_FCP else "MISSES"
         print(f"app first paint {mode}: {value:.3f} s ({verdict} the {TARGET_FCP} s target)")
+    verdict = "meets" if mb["app"] <= TARGET_COLD_MB else "MISSES"
+    print(
+        f"app cold transfer: {mb['app']:.2f} MB, stock {mb['stock']:.2f} MB "
+        f"({verdict} the {TARGET_COLD_MB} MB target)"
+    )
 
 
 if __name__ == "__main__":

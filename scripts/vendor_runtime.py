@@ -1,14 +1,19 @@
 """Re-create the vendored browser runtime under static/vendor/ from the registries.
 
-    python scripts/vendor_runtime.py          # fetch, unpack, rewrite static/vendor/MANIFEST.json
-    python scripts/vendor_runtime.py --check  # verify the files on disk against the manifest
+    python scripts/vendor_runtime.py           # fetch, unpack, rewrite static/vendor/MANIFEST.json
+    python scripts/vendor_runtime.py --stdlib  # only re-cut the stdlib (after app/ changes)
+    python scripts/vendor_runtime.py --check   # verify the files on disk against the manifest
+
+The npm tarballs are kept in .vendor-cache/npm/ (gitignored; checked against the integrity the
+manifest pins), so `--stdlib` runs offline once they are there.
 
 Sources (pinned below): @pyscript/core and pyodide from the npm registry (`npm pack`, whose
 integrity npm checks), pyodide-http from PyPI (`pip download`, checked against PYODIDE_HTTP_SHA256).
 Only the files the page can load are kept: no source maps, type declarations or consoles.
 
 One file is built rather than copied: Pyodide's `python_stdlib.zip` is replaced by a
-precompiled one (see `build_stdlib`). Upstream ships the standard library as `.py` sources,
+precompiled one cut to the modules the page can import (see `build_stdlib` and
+scripts/stdlib_cut.py). Upstream ships the standard library as `.py` sources,
 so CPython compiles every module it imports from source on every page load (about 1.5 s of
 a 3 s boot). The vendored Pyodide itself, run under Node, compiles each module to an
 unchecked hash-based `.pyc` (no mtimes; the magic number is that Pyodide's own, so it can
@@ -21,6 +26,10 @@ and line of every stdlib frame (`/lib/python314.zip/json/decoder.py", line 361`)
 source text line is missing; the app's own code stays `.py` and shows in full. Docstrings
 and asserts are kept (optimize=0): `-OO` would save only 0.6 MB and changes behaviour.
 
+The big files get precompressed siblings (`.br`, `.gz`, see `precompress`), listed in the
+manifest like every other file, for hosts that serve them (nginx `brotli_static`/`gzip_static`,
+serve.py).
+
 The manifest records, for every vendored file, the package it came from, its version and its
 sha256, so tests can prove that the served bytes are the pinned ones.
 """
@@ -28,8 +37,11 @@ sha256, so tests can prove that the served bytes are the pinned ones.
 from __future__ import annotations
 
 import argparse
+import base64
+import gzip
 import hashlib
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -67,102 +79,171 @@ STDLIB_ZIP = "python_stdlib.zip"
 # Compilation settings of the precompiled stdlib, recorded in the manifest.
 STDLIB_OPTIMIZE = 0
 STDLIB_KEEP_SOURCES = False
+# Entries stored, not deflated: the zip then compresses as one stream (brotli, gzip on the
+# wire), which finds the redundancy between the .pyc files that per-entry deflate cannot.
+STDLIB_STORE = True
 
-# Runs inside the vendored Pyodide: compile every .py of the upstream zip with this very
-# interpreter, write a deterministic zip of .pyc files (plus the non-Python data files).
-STDLIB_COMPILER_PY = r"""
-import importlib.util, sys, zipfile
-from importlib._bootstrap_external import _code_to_hash_pyc
+APP_DIR = ROOT / "app"
+CACHE = ROOT / ".vendor-cache" / "npm"
+STDLIB_CUT_SCRIPT = Path(__file__).resolve().parent / "stdlib_cut.py"
+# PyScript ships its Python package as an object literal inside its core chunk.
+PYSCRIPT_PACKAGE_MARKER = '{pyscript:{"__init__.py"'
+# `import x` / `from x import` in Python code that JavaScript runs (PyScript, Pyodide).
+JS_PY_IMPORT = re.compile(r"(?:\bfrom\s+([A-Za-z_][\w.]*)\s+import\b|\bimport\s+([A-Za-z_][\w.]*))")
 
-def build_stdlib(src_path, dst_path, optimize, keep_sources):
-    # co_filename: where zipimport finds the module, so tracebacks name the real file.
-    prefix = next(p for p in sys.path if p.endswith(".zip")) + "/"
-    fixed = (1980, 1, 1, 0, 0, 0)
-    entries = {}
-    with zipfile.ZipFile(src_path) as src:
-        for info in src.infolist():
-            name = info.filename
-            if info.is_dir():
-                entries[name] = None
-                continue
-            data = src.read(info)
-            if name.endswith(".py"):
-                code = compile(data, prefix + name, "exec", dont_inherit=True, optimize=optimize)
-                source_hash = importlib.util.source_hash(data)
-                entries[name + "c"] = bytes(_code_to_hash_pyc(code, source_hash, checked=False))
-                if keep_sources:
-                    entries[name] = data
-            else:
-                entries[name] = data
-    with zipfile.ZipFile(dst_path, "w") as out:
-        for name in sorted(entries):
-            data = entries[name]
-            info = zipfile.ZipInfo(name, fixed)
-            info.create_system = 3
-            if data is None:
-                info.external_attr = (0o40755 << 16) | 0x10
-                out.writestr(info, b"")
-            else:
-                info.external_attr = 0o100644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                out.writestr(info, data, compresslevel=9)
-    return importlib.util.MAGIC_NUMBER.hex() + " " + sys.version
-"""
-
-STDLIB_COMPILER_MJS = """
+# Runs the stdlib cut inside the given Pyodide (see scripts/stdlib_cut.py).
+STDLIB_CUT_MJS = r"""
 import fs from "node:fs";
 import { pathToFileURL } from "node:url";
-const [indexDir, srcZip, dstZip, compilerPy, optimize, keepSources] = process.argv.slice(2);
+const [indexDir, jobPath] = process.argv.slice(2);
+const job = JSON.parse(fs.readFileSync(jobPath, "utf8"));
+
+// PyScript's Python package: the object literal in its core chunk, evaluated as JavaScript.
+function pyscriptPackage(js, marker) {
+  const start = js.indexOf(marker);
+  if (start < 0) throw new Error("PyScript's Python package not found in " + job.pyscriptChunk);
+  let depth = 0, i = start, quote = null;
+  for (; i < js.length; i++) {
+    const c = js[i];
+    if (quote) { if (c === "\\") i++; else if (c === quote) quote = null; continue; }
+    if (c === '"' || c === "'" || c === "`") quote = c;
+    else if (c === "{") depth++;
+    else if (c === "}" && --depth === 0) break;
+  }
+  return Function(`"use strict"; return (${js.slice(start, i + 1)});`)();
+}
+function flatten(tree, prefix, out) {
+  for (const [name, value] of Object.entries(tree)) {
+    if (typeof value === "string") {
+      if (!name.endsWith(".py")) continue;
+      const stem = name.slice(0, -3);
+      out[stem === "__init__" ? prefix : prefix + "." + stem] = [value, stem === "__init__"];
+    } else flatten(value, prefix ? prefix + "." + name : name, out);
+  }
+  return out;
+}
+const chunk = fs.readFileSync(job.pyscriptChunk, "utf8");
+const pyscript = flatten(pyscriptPackage(chunk, job.marker), "", {});
+const roots = { ...job.roots, ...pyscript };
+
 const { loadPyodide } = await import(pathToFileURL(indexDir + "/pyodide.mjs").href);
 const py = await loadPyodide({ indexURL: indexDir + "/" });
-py.FS.writeFile("/tmp/upstream.zip", fs.readFileSync(srcZip));
-py.runPython(fs.readFileSync(compilerPy, "utf8"));
-const info = py.runPython(
-  `build_stdlib("/tmp/upstream.zip", "/tmp/built.zip", ${optimize}, ${keepSources})`
-);
-fs.writeFileSync(dstZip, py.FS.readFile("/tmp/built.zip"));
-console.log(info);
+py.FS.mkdirTree("/tmp/cut");
+py.FS.writeFile("/tmp/cut/upstream.zip", fs.readFileSync(job.upstream));
+py.FS.writeFile("/tmp/cut/stdlib_cut.py", fs.readFileSync(job.script));
+py.globals.set("job_json", JSON.stringify({ ...job, roots }));
+const result = py.runPython(`
+import json, sys
+boot = sorted(sys.modules)  # what Pyodide imported while it booted, before we import anything
+sys.path.insert(0, "/tmp/cut")
+import stdlib_cut
+job = json.loads(job_json)
+roots = {name: (src, is_pkg) for name, (src, is_pkg) in job["roots"].items()}
+info = stdlib_cut.build("/tmp/cut/upstream.zip", "/tmp/cut/built.zip", roots,
+                        job["rootNames"] + boot, job["optimize"], job["keepSources"], job["store"])
+info["roots"] = sorted(roots)
+info["boot_modules"] = boot
+json.dumps(info)
+`);
+fs.writeFileSync(job.dest, py.FS.readFile("/tmp/cut/built.zip"));
+fs.writeFileSync(job.info, result);
 """
 
 
-def build_stdlib(pyodide_dir: Path, upstream_zip: Path, dest: Path, workdir: Path) -> dict:
-    """Precompile upstream's python_stdlib.zip with the Pyodide in pyodide_dir; see the docstring.
+def app_roots(app_dir: Path = APP_DIR) -> dict[str, list]:
+    """app/*.py as closure roots: module name -> [source, is a package]."""
+    roots = {}
+    for path in sorted(app_dir.glob("*.py")):
+        name = "app" if path.stem == "__init__" else f"app.{path.stem}"
+        roots[name] = [path.read_text(encoding="utf-8"), path.stem == "__init__"]
+    return roots
+
+
+def wheel_roots(wheel: Path) -> dict[str, list]:
+    """The Python modules of a pure-Python wheel as closure roots."""
+    roots = {}
+    with zipfile.ZipFile(wheel) as z:
+        for entry in sorted(z.namelist()):
+            if not entry.endswith(".py") or ".dist-info/" in entry:
+                continue
+            parts = entry[:-3].split("/")
+            is_package = parts[-1] == "__init__"
+            name = ".".join(parts[:-1] if is_package else parts)
+            roots[name] = [z.read(entry).decode("utf-8"), is_package]
+    return roots
+
+
+def js_import_names(paths: list[Path]) -> list[str]:
+    """Module names that Python snippets inside JavaScript files import (a generous guess:
+    names that are no module are dropped by the closure)."""
+    names = set()
+    for path in paths:
+        for match in JS_PY_IMPORT.finditer(path.read_text(encoding="utf-8", errors="replace")):
+            names.add(match.group(1) or match.group(2))
+    return sorted(names)
+
+
+def build_stdlib(
+    pyodide_pkg: Path, pyscript_dist: Path, wheel: Path, dest: Path, workdir: Path
+) -> dict:
+    """Cut and precompile upstream's python_stdlib.zip (from the unpacked npm package
+    pyodide_pkg, whose Pyodide runs the build under Node); see scripts/stdlib_cut.py.
 
     Returns what the manifest records about the build.
     """
-    compiler_py = workdir / "compile_stdlib.py"
-    compiler_mjs = workdir / "compile_stdlib.mjs"
-    compiler_py.write_text(STDLIB_COMPILER_PY, encoding="utf-8")
-    compiler_mjs.write_text(STDLIB_COMPILER_MJS, encoding="utf-8")
-    built = workdir / "python_stdlib.built.zip"
-    out = subprocess.run(
-        [
-            "node",
-            str(compiler_mjs),
-            str(pyodide_dir.resolve()),
-            str(upstream_zip.resolve()),
-            str(built),
-            str(compiler_py),
-            str(STDLIB_OPTIMIZE),
-            "True" if STDLIB_KEEP_SOURCES else "False",
-        ],
+    upstream_zip = pyodide_pkg / STDLIB_ZIP
+    chunks = [p for p in sorted(pyscript_dist.glob("*.js")) if keep_pyscript_file(p.name)]
+    chunk = next(p for p in chunks if PYSCRIPT_PACKAGE_MARKER in p.read_text(encoding="utf-8"))
+    js_files = [*chunks, pyodide_pkg / "pyodide.mjs", pyodide_pkg / "pyodide.asm.mjs"]
+    job = {
+        "upstream": str(upstream_zip.resolve()),
+        "script": str(STDLIB_CUT_SCRIPT),
+        "pyscriptChunk": str(chunk.resolve()),
+        "marker": PYSCRIPT_PACKAGE_MARKER,
+        "roots": {**app_roots(), **wheel_roots(wheel)},
+        "rootNames": js_import_names(js_files),
+        "optimize": STDLIB_OPTIMIZE,
+        "keepSources": STDLIB_KEEP_SOURCES,
+        "store": STDLIB_STORE,
+        "dest": str((workdir / "python_stdlib.built.zip").resolve()),
+        "info": str((workdir / "stdlib.json").resolve()),
+    }
+    job_path = workdir / "stdlib-job.json"
+    job_path.write_text(json.dumps(job), encoding="utf-8")
+    runner = workdir / "stdlib_cut.mjs"
+    runner.write_text(STDLIB_CUT_MJS, encoding="utf-8")
+    subprocess.run(
+        ["node", str(runner), str(pyodide_pkg.resolve()), str(job_path)],
         check=True,
         capture_output=True,
         text=True,
-    ).stdout.strip()
-    magic_hex, python_version = out.splitlines()[-1].split(" ", 1)
+    )
+    info = json.loads(Path(job["info"]).read_text(encoding="utf-8"))
+    built = Path(job["dest"])
+    magic_hex = info["pyc_magic"]
     if stdlib_magics(built) != {magic_hex}:
         raise SystemExit(f"{built.name}: .pyc magic numbers differ from Pyodide's {magic_hex}")
     shutil.copyfile(built, dest)
     return {
         "upstream_sha256": sha256_of(upstream_zip),
-        "built_by": "scripts/vendor_runtime.py build_stdlib: the vendored pyodide.mjs under Node",
-        "python": python_version.split()[0],
+        "built_by": "scripts/vendor_runtime.py --stdlib: scripts/stdlib_cut.py in the pinned "
+        "Pyodide under Node",
+        "python": info["python"],
         "pyc_magic": magic_hex,
         "pyc_magic_int": struct.unpack("<H", bytes.fromhex(magic_hex)[:2])[0],
         "invalidation_mode": "UNCHECKED_HASH",
         "optimize": STDLIB_OPTIMIZE,
         "sources_kept": STDLIB_KEEP_SOURCES,
+        "stored": STDLIB_STORE,
+        "upstream_modules": info["upstream_modules"],
+        "module_count": len(info["modules"]),
+        # The closure's inputs and output; tests/unit/test_vendor_stdlib.py checks that every
+        # import in app/ is covered, so a stale cut fails in CPython before a browser sees it.
+        "roots": info["roots"],
+        "modules": info["modules"],
+        "builtin_modules": info["builtin_modules"],
+        "boot_modules": info["boot_modules"],
+        "missing_from_roots": info["missing_from_roots"],
     }
 
 
@@ -180,17 +261,34 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def npm_integrity(path: Path) -> str:
+    """npm's integrity string (sha512, base64) of a tarball."""
+    return "sha512-" + base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
+
+
 def npm_pack(spec: str, workdir: Path) -> tuple[Path, str]:
-    """Download one npm package tarball; return its path and npm's integrity string."""
-    out = subprocess.run(
-        ["npm", "pack", spec, "--json", "--silent"],
-        cwd=workdir,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    info = json.loads(out)[0]
-    return workdir / info["filename"], info["integrity"]
+    """One npm package tarball, from .vendor-cache/npm/ or downloaded into it; its path and
+    npm's integrity string. A cached tarball must match the integrity the manifest pins."""
+    name, _, version = spec.rpartition("@")
+    filename = f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
+    cached = CACHE / filename
+    pinned = None
+    if MANIFEST.is_file():
+        pinned = load_manifest()["packages"].get(name, {}).get("integrity")
+    if not cached.is_file():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        out = subprocess.run(
+            ["npm", "pack", spec, "--json", "--silent"],
+            cwd=CACHE,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        cached = CACHE / json.loads(out)[0]["filename"]
+    integrity = npm_integrity(cached)
+    if pinned and pinned != integrity and version == load_manifest()["packages"][name]["version"]:
+        raise SystemExit(f"{cached}: integrity {integrity} is not the pinned {pinned}")
+    return cached, integrity
 
 
 def unpack(tarball: Path, dest: Path) -> Path:
@@ -200,6 +298,11 @@ def unpack(tarball: Path, dest: Path) -> Path:
 
 
 def pip_download_wheel(workdir: Path) -> Path:
+    vendored = VENDOR / WHEELS_DIR / PYODIDE_HTTP_WHEEL
+    if vendored.is_file() and sha256_of(vendored) == PYODIDE_HTTP_SHA256:
+        wheel = workdir / PYODIDE_HTTP_WHEEL
+        shutil.copyfile(vendored, wheel)
+        return wheel
     subprocess.run(
         [
             sys.executable,
@@ -224,6 +327,61 @@ def pip_download_wheel(workdir: Path) -> Path:
 
 def keep_pyscript_file(name: str) -> bool:
     return name.endswith((".js", ".css")) and not name.endswith(".map")
+
+
+# Precompressed siblings: for the files a first visit loads that are worth it. PyScript's
+# editor and terminal chunks are never loaded by the page (pyscript.toml turns them off).
+PRECOMPRESS_MIN_BYTES = 8 * 1024
+PRECOMPRESS_SUFFIXES = (".wasm", ".mjs", ".js", ".json", ".zip")
+PRECOMPRESS_SKIP = ("codemirror", "xterm", "py-editor", "py-terminal", "zip-")
+BROTLI_QUALITY = 11
+BROTLI_WINDOW = 24
+GZIP_LEVEL = 9
+
+
+def wants_siblings(rel: str, size: int) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return (
+        name.endswith(PRECOMPRESS_SUFFIXES)
+        and size >= PRECOMPRESS_MIN_BYTES
+        and not name.startswith(PRECOMPRESS_SKIP)
+        and not rel.startswith(WHEELS_DIR + "/")
+    )
+
+
+def precompress(files: dict[str, dict]) -> None:
+    """Write `.br` and `.gz` next to each file worth it and list them in `files`.
+
+    Deterministic: brotli at fixed quality and window, gzip with mtime 0 and no file name.
+    """
+    import brotli  # only the vendor script needs it (pyproject's "vendor" extra)
+
+    for rel in [r for r in sorted(files) if "compressed_from" not in files[r]]:
+        path = VENDOR / rel
+        for stale in (path.with_name(path.name + ".br"), path.with_name(path.name + ".gz")):
+            stale.unlink(missing_ok=True)
+            files.pop(stale.relative_to(VENDOR).as_posix(), None)
+        if not wants_siblings(rel, path.stat().st_size):
+            continue
+        data = path.read_bytes()
+        packed = {
+            "br": brotli.compress(data, quality=BROTLI_QUALITY, lgwin=BROTLI_WINDOW),
+            "gz": gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0),
+        }
+        for suffix, body in packed.items():
+            sibling = path.with_name(f"{path.name}.{suffix}")
+            sibling.write_bytes(body)
+            files[f"{rel}.{suffix}"] = {
+                "package": files[rel]["package"],
+                "version": files[rel]["version"],
+                "sha256": sha256_of(sibling),
+                "compressed_from": rel,
+                "encoding": "br" if suffix == "br" else "gzip",
+                "settings": f"brotli {brotli.__version__} quality {BROTLI_QUALITY} "
+                f"lgwin {BROTLI_WINDOW}"
+                if suffix == "br"
+                else f"gzip level {GZIP_LEVEL}, mtime 0",
+            }
 
 
 def build(workdir: Path) -> dict:
@@ -255,18 +413,9 @@ def build(workdir: Path) -> dict:
     add(ps_pkg / "LICENSE", f"{PYSCRIPT_DIR}/LICENSE", "@pyscript/core", PYSCRIPT_VERSION)
     for name in PYODIDE_FILES:
         add(py_pkg / name, f"{PYODIDE_DIR}/{name}", "pyodide", PYODIDE_VERSION)
-    # Replace the upstream stdlib by its precompiled build (booting the Pyodide just copied).
-    stdlib_rel = f"{PYODIDE_DIR}/{STDLIB_ZIP}"
-    stdlib_info = build_stdlib(
-        VENDOR / PYODIDE_DIR, py_pkg / STDLIB_ZIP, VENDOR / stdlib_rel, workdir
-    )
-    files[stdlib_rel] = {
-        "package": "pyodide",
-        "version": PYODIDE_VERSION,
-        "sha256": sha256_of(VENDOR / stdlib_rel),
-        **stdlib_info,
-    }
+    add_stdlib(files, py_pkg, ps_pkg / "dist", wheel, workdir)
     add(wheel, f"{WHEELS_DIR}/{wheel.name}", "pyodide-http", PYODIDE_HTTP_VERSION)
+    precompress(files)
 
     return {
         "comment": "Written by scripts/vendor_runtime.py; do not edit by hand.",
@@ -285,6 +434,39 @@ def build(workdir: Path) -> dict:
         },
         "files": dict(sorted(files.items())),
     }
+
+
+def add_stdlib(
+    files: dict[str, dict], py_pkg: Path, pyscript_dist: Path, wheel: Path, workdir: Path
+) -> None:
+    """Replace the upstream stdlib by its cut, precompiled build in static/vendor and files."""
+    rel = f"{PYODIDE_DIR}/{STDLIB_ZIP}"
+    info = build_stdlib(py_pkg, pyscript_dist, wheel, VENDOR / rel, workdir)
+    files[rel] = {
+        "package": "pyodide",
+        "version": PYODIDE_VERSION,
+        "sha256": sha256_of(VENDOR / rel),
+        **info,
+    }
+
+
+def rebuild_stdlib(workdir: Path) -> dict:
+    """`--stdlib`: re-cut the standard library (after app/ changed) and rewrite its manifest
+    entries; every other vendored file stays as it is."""
+    manifest = load_manifest()
+    ps_tgz, _ = npm_pack(f"@pyscript/core@{PYSCRIPT_VERSION}", workdir)
+    py_tgz, _ = npm_pack(f"pyodide@{PYODIDE_VERSION}", workdir)
+    ps_pkg = unpack(ps_tgz, workdir / "pyscript")
+    py_pkg = unpack(py_tgz, workdir / "pyodide")
+    wheel = pip_download_wheel(workdir)
+    files = manifest["files"]
+    rel = f"{PYODIDE_DIR}/{STDLIB_ZIP}"
+    add_stdlib(files, py_pkg, ps_pkg / "dist", wheel, workdir)
+    stdlib_only = {rel: files[rel]}
+    precompress(stdlib_only)
+    files.update(stdlib_only)
+    manifest["files"] = dict(sorted(files.items()))
+    return manifest
 
 
 def load_manifest() -> dict:
@@ -311,7 +493,13 @@ def check() -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="verify, do not download")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="verify, do not download")
+    mode.add_argument(
+        "--stdlib",
+        action="store_true",
+        help="only re-cut python_stdlib.zip for the current app/ (run after app/ changes)",
+    )
     args = parser.parse_args()
     if args.check:
         problems = check()
@@ -320,9 +508,17 @@ def main() -> int:
         print("vendored runtime matches the manifest" if not problems else "MISMATCH")
         return 1 if problems else 0
     with tempfile.TemporaryDirectory(prefix="vendor-") as tmp:
-        manifest = build(Path(tmp))
+        manifest = rebuild_stdlib(Path(tmp)) if args.stdlib else build(Path(tmp))
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {len(manifest['files'])} files and {MANIFEST.relative_to(ROOT)}")
+    if args.stdlib:
+        entry = manifest["files"][f"{PYODIDE_DIR}/{STDLIB_ZIP}"]
+        size = (VENDOR / PYODIDE_DIR / STDLIB_ZIP).stat().st_size
+        print(
+            f"wrote {PYODIDE_DIR}/{STDLIB_ZIP}: {entry['module_count']} of "
+            f"{entry['upstream_modules']} stdlib modules, {size} bytes"
+        )
+    else:
+        print(f"wrote {len(manifest['files'])} files and {MANIFEST.relative_to(ROOT)}")
     return 0
 
 

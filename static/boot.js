@@ -17,23 +17,28 @@ mpyConfig.textContent = JSON.stringify({
 document.head.append(mpyConfig);
 // Start the runtime's files at once instead of at the end of PyScript's chain of imports
 // (core -> config -> toml parser -> pyodide.mjs -> wasm, stdlib); see docs/hosting.md.
-// Added after the shell's first paint, so that the paint does not wait behind 13 MB.
+// The big ones are added after the shell's first paint, so that the paint does not wait
+// behind the runtime. pyscript.toml (1 KB) is added right away: PyScript fetches it as soon
+// as its core chunk has run, which can be before that first frame, and a preload added after
+// the fetch started is a second request.
+// Not preloaded: the pyodide-http wheel, which the page loads only when a user opts into it.
+const EARLY_PRELOADS = [
+  ["preload", "pyscript.toml"],
+];
 const PRELOADS = [
   ["modulepreload", "static/vendor/pyscript-0.7.31/core-C9KDLldu.js"],
   ["modulepreload", "static/vendor/pyscript-0.7.31/toml-V4Savzlc.js"],
   ["modulepreload", "static/vendor/pyscript-0.7.31/error-D2315lOB.js"],
-  ["preload", "pyscript.toml"],
   ["modulepreload", "static/vendor/pyodide-314.0.2/pyodide.mjs"],
   ["modulepreload", "static/vendor/pyodide-314.0.2/pyodide.asm.mjs"],
   ["preload", "static/vendor/pyodide-314.0.2/pyodide.asm.wasm"],
   ["preload", "static/vendor/pyodide-314.0.2/python_stdlib.zip"],
   ["preload", "static/vendor/pyodide-314.0.2/pyodide-lock.json"],
-  ["preload", "static/vendor/wheels/pyodide_http-0.2.2-py3-none-any.whl"],
   ["preload", "static/app.zip"],
   ["preload", "app/main.py"],
 ];
-requestAnimationFrame(() => setTimeout(() => {
-  for (const [rel, href] of PRELOADS) {
+function addHints(hints) {
+  for (const [rel, href] of hints) {
     const link = document.createElement("link");
     link.rel = rel;
     link.href = href;
@@ -43,10 +48,12 @@ requestAnimationFrame(() => setTimeout(() => {
     }
     document.head.append(link);
   }
-}, 0));
+}
+addHints(EARLY_PRELOADS);
+requestAnimationFrame(() => setTimeout(() => addHints(PRELOADS), 0));
 
 const started = performance.now();
-let stage = "Loading the Python runtime (about 13 MB the first time)";
+let stage = "Loading the Python runtime (about 5 MB the first time)";
 
 const ready = () => document.documentElement.hasAttribute("data-app-ready");
 

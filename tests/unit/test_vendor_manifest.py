@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 
-from scripts import vendor_runtime
+from scripts import csp, vendor_runtime
 from tests.serving import ROOT
 
 
@@ -26,16 +26,34 @@ def test_manifest_pins_the_expected_versions() -> None:
 def test_page_and_config_point_only_at_vendored_files() -> None:
     html = (ROOT / "index.html").read_text()
     config = tomllib.loads((ROOT / "pyscript.toml").read_text())
-    assert "://" not in html.replace("http://www.w3.org", "")
+    # Every URL outside the CSP (whose connect-src names config.json's origins) is relative.
+    assert "://" not in csp.META_RE.sub("", html).replace("http://www.w3.org", "")
     assert config["interpreter"].startswith("./static/vendor/")
     for source in config["files"]:
         assert source.startswith("./"), source
     files = vendor_runtime.load_manifest()["files"]
     assert config["interpreter"].removeprefix("./static/vendor/") in files
-    wheels = [s for s in config["files"] if s.endswith(".whl")]
-    assert wheels and all(w.removeprefix("./static/vendor/") in files for w in wheels)
+    # Wheels the page unpacks at start-up (none once pyodide-http is loaded on demand).
+    wheels = [s for s in config.get("files", {}) if s.endswith(".whl")]
+    assert all(w.removeprefix("./static/vendor/") in files for w in wheels)
+    assert f"{vendor_runtime.WHEELS_DIR}/{vendor_runtime.PYODIDE_HTTP_WHEEL}" in files
 
 
 def test_manifest_is_valid_json_with_sorted_files() -> None:
     manifest = json.loads((ROOT / "static/vendor/MANIFEST.json").read_text())
     assert list(manifest["files"]) == sorted(manifest["files"])
+
+
+def test_precompressed_siblings_decode_to_their_source() -> None:
+    import gzip
+    import hashlib
+
+    import brotli
+
+    files = vendor_runtime.load_manifest()["files"]
+    siblings = {rel: e for rel, e in files.items() if "compressed_from" in e}
+    assert siblings
+    for rel, entry in siblings.items():
+        data = (vendor_runtime.VENDOR / rel).read_bytes()
+        decoded = brotli.decompress(data) if entry["encoding"] == "br" else gzip.decompress(data)
+        assert hashlib.sha256(decoded).hexdigest() == files[entry["compressed_from"]]["sha256"]

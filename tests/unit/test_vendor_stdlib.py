@@ -1,10 +1,15 @@
-"""The vendored python_stdlib.zip is the precompiled build the manifest describes."""
+"""The vendored python_stdlib.zip is the precompiled, cut build the manifest describes, and
+the cut covers every import in app/ (run `python3 scripts/vendor_runtime.py --stdlib` when not)."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import zipfile
 
-from scripts import vendor_runtime
+import pytest
+
+from scripts import stdlib_cut, vendor_runtime
 from tests.serving import ROOT
 
 REL = f"{vendor_runtime.PYODIDE_DIR}/{vendor_runtime.STDLIB_ZIP}"
@@ -37,7 +42,8 @@ def test_zip_holds_pyc_only_with_pyodides_magic() -> None:
         if not e["sources_kept"]:
             assert not [n for n in names if n.endswith(".py")]
         pycs = [i for i in infos if i.filename.endswith(".pyc")]
-        assert len(pycs) > 500
+        assert len(pycs) == e["module_count"] == len(e["modules"])
+        assert e["module_count"] < e["upstream_modules"]
         for info in pycs:
             head = z.read(info)[:16]
             assert head[:4] == magic, info.filename
@@ -51,3 +57,109 @@ def test_zip_is_deterministic() -> None:
     assert [i.filename for i in infos] == sorted(i.filename for i in infos)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} <= {0o100644, 0o40755}
+    # Stored entries: the zip is compressed as a whole on the wire (its .br / .gz siblings).
+    method = zipfile.ZIP_STORED if entry()["stored"] else zipfile.ZIP_DEFLATED
+    assert {i.compress_type for i in infos if not i.is_dir()} == {method}
+
+
+def test_precompressed_siblings_are_listed_with_their_source() -> None:
+    files = vendor_runtime.load_manifest()["files"]
+    for suffix, encoding in ((".br", "br"), (".gz", "gzip")):
+        sibling = files[REL + suffix]
+        assert sibling["compressed_from"] == REL
+        assert sibling["encoding"] == encoding
+    assert f"{vendor_runtime.PYODIDE_DIR}/pyodide.asm.wasm.br" in files
+
+
+# Modules the page's JavaScript provides at run time (Pyodide's `js`, PyScript's `polyscript`).
+JS_PROVIDED = {"js", "pyodide_js", "polyscript", "_pyscript", "pyscript"}
+
+
+def is_module_in_cpython(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def uncovered_imports(app_dir) -> list[str]:
+    """Imports in app_dir's modules (anywhere, lazy ones included) that the cut zip lacks."""
+    e = entry()
+    # boot_modules also names what a package registers itself (`collections.abc`, `os.path`).
+    have = set(e["modules"]) | set(e["builtin_modules"]) | set(e["boot_modules"])
+    roots = {name.split(".")[0] for name in e["roots"]} | JS_PROVIDED
+    stale = []
+    for name, (source, is_package) in vendor_runtime.app_roots(app_dir).items():
+        for imported in sorted(stdlib_cut.imports_of(source, name, is_package)):
+            if imported.split(".")[0] in roots or imported in have:
+                continue
+            parent = imported.rpartition(".")[0]
+            # `from json import loads` names json.loads: fine unless json.loads is a module.
+            if parent in have and not is_module_in_cpython(imported):
+                continue
+            stale.append(f"{name} imports {imported}")
+    return stale
+
+
+def test_every_app_import_is_in_the_cut_zip() -> None:
+    stale = uncovered_imports(ROOT / "app")
+    assert stale == [], (
+        "the standard library zip is stale: run python3 scripts/vendor_runtime.py --stdlib"
+    )
+
+
+def test_staleness_check_catches_a_new_import(tmp_path) -> None:
+    (tmp_path / "__init__.py").write_text("")
+    (tmp_path / "new.py").write_text(
+        "import json\n\ndef later():\n    import xml.dom.minidom  # lazily\n"
+    )
+    assert uncovered_imports(tmp_path) == [
+        "app.new imports xml",
+        "app.new imports xml.dom",
+        "app.new imports xml.dom.minidom",
+    ]
+
+
+def test_cut_keeps_what_the_runtime_needs_whole() -> None:
+    e = entry()
+    modules = set(e["modules"])
+    # Whole packages, also the parts nothing imports statically (codecs looked up by name).
+    assert {"encodings.cp1252", "encodings.latin_1", "encodings.idna"} <= modules
+    assert {"asyncio.tasks", "json.decoder", "urllib.request", "pyodide.http"} <= modules
+    assert {"_pyodide._importhook", "pyodide.ffi", "pyodide.webloop"} <= modules
+    # The closure's roots: the app, PyScript's package (from its JavaScript), pyodide-http.
+    roots = set(e["roots"])
+    assert {"app.main", "pyscript", "pyscript.web", "pyodide_http"} <= roots
+    # Left out: test suites and terminal tools.
+    assert not [m for m in modules if m.split(".")[0] in ("test", "unittest", "tkinter")]
+    assert set(e["boot_modules"]) & modules
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import a.b\n", {"a", "a.b"}),
+        ("def f():\n    from c import d\n", {"c", "c.d"}),
+        ("try:\n    import e\nexcept ImportError:\n    e = None\n", {"e"}),
+        ("from . import g\nfrom .h import i\n", {"pkg", "pkg.g", "pkg.h", "pkg.h.i"}),
+        ("m = __import__('j')\nimportlib.import_module('k.l')\n", {"j", "k", "k.l"}),
+    ],
+)
+def test_imports_of_finds_every_import(source: str, expected: set[str]) -> None:
+    assert stdlib_cut.imports_of(source, "pkg.mod", False) == expected
+
+
+def test_script_only_code_is_skipped_in_the_stdlib() -> None:
+    source = (
+        "import a\n"
+        "def main():\n    import argparse\n"
+        "if __name__ == '__main__':\n    import pprint\n"
+    )
+    assert stdlib_cut.imports_of(source, "m", False, skip_script_code=True) == {"a"}
+    assert stdlib_cut.imports_of(source, "m", False) == {"a", "argparse", "pprint"}
+
+
+def test_stdlib_cut_runs_on_this_python() -> None:
+    # scripts/stdlib_cut.py runs inside Pyodide (3.14) but must stay importable here.
+    assert sys.version_info >= (3, 11)
+    assert stdlib_cut.parents("a.b.c") == ["a", "a.b", "a.b.c"]

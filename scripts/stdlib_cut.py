@@ -1,0 +1,294 @@
+"""The standard library cut to what the page can import (run inside Pyodide, under Node).
+
+`scripts/vendor_runtime.py --stdlib` boots the pinned Pyodide under Node, writes upstream's
+`python_stdlib.zip` and the root modules into its file system and calls `build()` here. It must
+run in Pyodide's own Python: the stdlib is 3.14 source (CPython 3.11 cannot parse all of it) and
+the `.pyc` magic number must be the browser's.
+
+The closure starts from the roots (every module of app/, PyScript's `pyscript` package as
+shipped inside @pyscript/core's JavaScript, pyodide-http, the import statements PyScript's and
+Pyodide's JavaScript run, Pyodide's own `pyodide` and `_pyodide` packages and whatever Pyodide
+imports while it boots) and follows every import statement in every function, also those
+guarded by `try` or `if` (a guarded import that is never taken costs a few KB; a missing one an
+ImportError in a user's browser), plus `__import__("x")` / `import_module("x")` with a literal.
+Generous on purpose: the packages in ALWAYS are taken whole (minus tests), and the closure
+follows their imports too. Left out: NEVER (tests, tools for a terminal) and the code that only
+runs as `python -m module` (`if __name__ == "__main__":`, functions named `main`/`_main`/`_test`).
+
+This file also runs under CPython (tests import its pure helpers), so it keeps to 3.11 syntax.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+import zipfile
+
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+# Taken whole whatever the closure says: text codecs are looked up by name at run time
+# (`bytes.decode(charset)` with a charset from an HTTP header), and the rest is what the app's
+# transports and Pyodide's event loop rely on.
+ALWAYS = (
+    "encodings",
+    "asyncio",
+    "json",
+    "collections",
+    "importlib",
+    "re",
+    "urllib",
+    "pyodide",
+    "_pyodide",
+    "traceback",
+    "linecache",
+    "tokenize",
+    "codecs",
+    "site",
+    "sysconfig",
+)
+# Not taken with their package in ALWAYS (but taken when anything imports them): Pyodide's
+# REPL console (platform, ctypes, xml, ...) and the metadata/resource readers of installed
+# distributions (the page installs none).
+# Nor the command-line tools inside packages (`python -m json.tool`, `asyncio.__main__`).
+WHOLE_PACKAGE_EXCEPT = (
+    "pyodide.console",
+    "importlib.metadata",
+    "importlib.resources",
+    "json.tool",
+)
+# Never taken, even when something names them: test suites and tools that cannot run in a
+# browser page (no processes, no terminal, no Tk). Importing one fails with ImportError, as it
+# would in Pyodide for modules it does not ship at all (`_tkinter`, `_multiprocessing`).
+NEVER = (
+    "test",
+    "idlelib",
+    "tkinter",
+    "turtle",
+    "turtledemo",
+    "lib2to3",
+    "ensurepip",
+    "venv",
+    "pydoc_data",
+    "_pyrepl",
+    "multiprocessing",
+    "concurrent.futures.process",
+    "unittest",
+    "doctest",
+    "pdb",
+    "pydoc",
+    "__phello__",
+    "__hello__",
+    "ctypes.macholib",
+)
+
+
+def parents(name: str) -> list[str]:
+    """`a.b.c` -> [`a`, `a.b`, `a.b.c`]."""
+    parts = name.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def excluded(name: str) -> bool:
+    if any(name == n or name.startswith(n + ".") for n in NEVER):
+        return True
+    return any(p in ("test", "tests", "idle_test") for p in name.split(".")[1:])
+
+
+# Functions that are a module's command-line entry point: their imports (argparse, pprint, ...)
+# serve `python -m module`, which a page never runs.
+SCRIPT_ENTRY_POINTS = ("main", "_main", "_test", "test", "_parse_args", "_test_generator")
+
+
+def is_main_guard(node: ast.AST) -> bool:
+    """`if __name__ == "__main__":`"""
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    sides = [node.test.left, *node.test.comparators]
+    names = {getattr(s, "id", None) for s in sides} | {getattr(s, "value", None) for s in sides}
+    return {"__name__", "__main__"} <= names
+
+
+def walk(tree: ast.AST, skip_script_code: bool):
+    """ast.walk, optionally without the code that only runs as a script (see above)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if skip_script_code and (
+            is_main_guard(node)
+            or (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.name in SCRIPT_ENTRY_POINTS
+            )
+        ):
+            continue
+        yield node
+        todo.extend(ast.iter_child_nodes(node))
+
+
+def imports_of(
+    source: bytes | str, module: str, is_package: bool, skip_script_code: bool = False
+) -> set[str]:
+    """Every module name `source` can import, anywhere in it (absolute, dotted).
+
+    For `from a import b` both `a` and `a.b` are named (b may be a submodule); callers keep the
+    names that exist. skip_script_code: leave out what only `python -m module` runs (for the
+    stdlib; the app's own modules are always read in full).
+    """
+    names: set[str] = set()
+    package = module if is_package else module.rpartition(".")[0]
+    for node in walk(ast.parse(source), skip_script_code):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+                stem = ".".join(p for p in base if p)
+                target = ".".join(p for p in (stem, node.module or "") if p)
+            else:
+                target = node.module or ""
+            if not target:
+                continue
+            names.add(target)
+            names.update(f"{target}.{alias.name}" for alias in node.names if alias.name != "*")
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            arg = node.args[0]
+            if (
+                called in ("__import__", "import_module")
+                and isinstance(arg, ast.Constant)
+                and isinstance(arg.value, str)
+            ):
+                names.add(arg.value)
+    return {p for n in names if n for p in parents(n)}
+
+
+class Stdlib:
+    """The modules of a stdlib zip: dotted name -> (entry name, is a package)."""
+
+    def __init__(self, zip_path: str) -> None:
+        self.zip = zipfile.ZipFile(zip_path)
+        self.modules: dict[str, tuple[str, bool]] = {}
+        for entry in self.zip.namelist():
+            if not entry.endswith(".py"):
+                continue
+            parts = entry[:-3].split("/")
+            if not all(p.isidentifier() for p in parts):
+                continue
+            if parts[-1] == "__init__":
+                self.modules[".".join(parts[:-1])] = (entry, True)
+            else:
+                self.modules[".".join(parts)] = (entry, False)
+
+    def imports(self, name: str) -> set[str]:
+        entry, is_package = self.modules[name]
+        return imports_of(self.zip.read(entry), name, is_package, skip_script_code=True)
+
+    def package_members(self, package: str) -> set[str]:
+        return {m for m in self.modules if m == package or m.startswith(package + ".")}
+
+
+def closure(stdlib: Stdlib, roots: dict[str, tuple[str, bool]], names: set[str]) -> set[str]:
+    """Stdlib modules reachable from the root sources and root names (generously, see top)."""
+    wanted: set[str] = set()
+    todo: set[str] = set(names)
+    for module, (source, is_package) in roots.items():
+        todo |= imports_of(source, module, is_package)
+    for package in ALWAYS:
+        todo |= {
+            m
+            for m in stdlib.package_members(package)
+            if not any(m == x or m.startswith(x + ".") for x in WHOLE_PACKAGE_EXCEPT)
+            and not m.endswith(".__main__")
+        }
+    while todo:
+        name = todo.pop()
+        if name in wanted or name not in stdlib.modules or excluded(name):
+            continue
+        wanted.add(name)
+        todo |= stdlib.imports(name)
+    return wanted
+
+
+def missing_imports(
+    stdlib: Stdlib, roots: dict[str, tuple[str, bool]], builtin: set[str]
+) -> list[str]:
+    """What the roots import that neither the stdlib zip, the interpreter nor the roots have
+    (JavaScript-provided modules such as `js`, MicroPython's `ujson`, ...): for the manifest."""
+    have = set(stdlib.modules) | builtin | set(roots)
+    out = set()
+    for module, (source, is_package) in roots.items():
+        out |= {n for n in imports_of(source, module, is_package) if "." not in n}
+    return sorted(out - have)
+
+
+def data_files(stdlib: Stdlib, wanted: set[str]) -> list[str]:
+    """Non-Python files that live in the folder of a package that is kept."""
+    folders = {stdlib.modules[m][0].rpartition("/")[0] for m in wanted if stdlib.modules[m][1]}
+    folders.add("site-packages")
+    out = []
+    for entry in stdlib.zip.namelist():
+        if entry.endswith((".py", "/")):
+            continue
+        folder = entry.rpartition("/")[0]
+        if folder in folders and not entry.endswith(("mypy.ini", ".bat")):
+            out.append(entry)
+    return out
+
+
+def build(
+    src_zip: str,
+    dst_zip: str,
+    roots: dict[str, tuple[str, bool]],
+    root_names: list[str],
+    optimize: int,
+    keep_sources: bool,
+    store: bool,
+) -> dict:
+    """Write the cut, precompiled zip to dst_zip; return what the manifest records."""
+    from importlib._bootstrap_external import _code_to_hash_pyc
+
+    stdlib = Stdlib(src_zip)
+    builtin = set(sys.builtin_module_names)
+    wanted = closure(stdlib, roots, set(root_names))
+    # co_filename: where zipimport finds the module, so tracebacks name the real file.
+    prefix = next(p for p in sys.path if p.endswith(".zip")) + "/"
+    entries: dict[str, bytes | None] = {}
+    for name in sorted(wanted):
+        entry = stdlib.modules[name][0]
+        data = stdlib.zip.read(entry)
+        code = compile(data, prefix + entry, "exec", dont_inherit=True, optimize=optimize)
+        pyc = _code_to_hash_pyc(code, importlib.util.source_hash(data), checked=False)
+        entries[entry + "c"] = bytes(pyc)
+        if keep_sources:
+            entries[entry] = data
+    for entry in data_files(stdlib, wanted):
+        entries[entry] = stdlib.zip.read(entry)
+    # Directory entries for every folder, as upstream has them.
+    for entry in list(entries):
+        parts = entry.split("/")[:-1]
+        for i in range(len(parts)):
+            entries.setdefault("/".join(parts[: i + 1]) + "/", None)
+    method = zipfile.ZIP_STORED if store else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(dst_zip, "w") as out:
+        for name in sorted(entries):
+            data = entries[name]
+            info = zipfile.ZipInfo(name, FIXED_TIME)
+            info.create_system = 3
+            if data is None:
+                info.external_attr = (0o40755 << 16) | 0x10
+                out.writestr(info, b"")
+            else:
+                info.external_attr = 0o100644 << 16
+                info.compress_type = method
+                out.writestr(info, data, compresslevel=None if store else 9)
+    return {
+        "modules": sorted(wanted),
+        "missing_from_roots": missing_imports(stdlib, roots, builtin),
+        "builtin_modules": sorted(builtin),
+        "upstream_modules": len(stdlib.modules),
+        "pyc_magic": importlib.util.MAGIC_NUMBER.hex(),
+        "python": sys.version.split()[0],
+    }

@@ -1,0 +1,97 @@
+"""The whole flow under the page's Content-Security-Policy, with zero violations.
+
+The policy is in index.html's <meta> (scripts/csp.py) and, with frame-ancestors, in serve.py's
+header; both are computed for the config served (the emulator on a free port here). Every
+`securitypolicyviolation` event of every document the tab shows is reported to the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Request, expect
+
+from .app_flow import reset, sign_in, wait_idle
+from .conftest import AppPage, ServeProcess
+
+REPORT_VIOLATIONS = """
+addEventListener("securitypolicyviolation", (e) => window.__cspViolation({
+  page: document.URL, directive: e.violatedDirective, blocked: e.blockedURI,
+  source: e.sourceFile, line: e.lineNumber, sample: e.sample,
+}));
+"""
+
+
+@pytest.fixture(scope="module")
+def csp_page(browser: Browser, served: ServeProcess) -> Iterator[tuple[AppPage, list[dict]]]:
+    context = browser.new_context()
+    violations: list[dict] = []
+    context.expose_function("__cspViolation", lambda v: violations.append(v))
+    context.add_init_script(REPORT_VIOLATIONS)
+    page = context.new_page()
+    app_page = AppPage(page, served.app_url)
+    page.on(
+        "request", lambda r: app_page.requests.append(r.url) if isinstance(r, Request) else None
+    )
+    page.on("console", lambda m: app_page.console.append(m))
+    page.on("pageerror", lambda exc: app_page.page_errors.append(str(exc)))
+    app_page.goto()
+    yield app_page, violations
+    context.close()
+
+
+def test_whole_flow_without_a_violation(csp_page, served: ServeProcess) -> None:
+    app_page, violations = csp_page
+    page = reset(app_page, served)
+    # The policy is really there, in the page and in the header.
+    meta = page.locator('meta[http-equiv="Content-Security-Policy"]')
+    assert "connect-src 'self'" in meta.get_attribute("content")
+    header = page.request.get(served.app_url).headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in header and "'unsafe-inline'" not in header
+
+    sign_in(app_page)
+    expect(page.locator("#profile")).to_contain_text("Alice Meier")
+    expect(page.locator("#sources")).to_contain_text("Checkout API")
+    page.get_by_role("button", name="Reload data").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Refresh now").click()
+    wait_idle(page)
+    expect(page.locator("#status")).to_have_text("Access token refreshed.")
+    page.get_by_role("button", name="Token info").click()
+    wait_idle(page)
+    app_page.goto()  # a reload keeps the session
+    wait_idle(page)
+    expect(page.locator("#profile")).to_contain_text("Alice Meier")
+    page.get_by_role("button", name="Sign out").click()
+    wait_idle(page)
+    expect(page.locator("#status")).to_contain_text("refresh token was revoked")
+    page.wait_for_timeout(300)  # late events (they are delivered asynchronously)
+    assert violations == []
+    assert app_page.console_errors() == []
+
+
+def test_tenant_sign_in_without_a_violation(csp_page, served: ServeProcess) -> None:
+    app_page, violations = csp_page
+    reset(app_page, served, {"tenant": "demo"})
+    sign_in(app_page)
+    expect(app_page.page.locator("#profile")).to_contain_text("Alice Meier")
+    app_page.page.wait_for_timeout(300)
+    assert violations == []
+
+
+def test_policy_is_enforced(csp_page, served: ServeProcess) -> None:
+    """The listener sees a violation when there is one (so the tests above can fail)."""
+    app_page, violations = csp_page
+    page = reset(app_page, served)
+    violations.clear()
+    blocked = page.evaluate(
+        "() => fetch('http://127.0.0.2:9/').then(() => 'sent', () => 'blocked')"
+    )
+    page.wait_for_timeout(300)
+    assert blocked == "blocked"
+    # One event per policy that blocks it: the <meta> one and the header one.
+    assert violations
+    assert {(v["directive"], v["blocked"]) for v in violations} == {
+        ("connect-src", "http://127.0.0.2:9/")
+    }

@@ -1,0 +1,86 @@
+"""The cut standard library in Chromium: every module of app/ (and PyScript's package and
+pyodide-http) imports from it, lazily imported dependencies included.
+
+The CPython test (tests/unit/test_vendor_stdlib.py) checks the import statements against the
+manifest's module list; this one runs them in the page's real runtime, where a module missing
+from the zip would be a user's ImportError.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+import threading
+import tomllib
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser
+
+import serve
+from scripts import vendor_runtime
+from tests.serving import ROOT
+
+from .conftest import BOOT_TIMEOUT_MS
+
+WHEEL = f"static/vendor/{vendor_runtime.WHEELS_DIR}/{vendor_runtime.PYODIDE_HTTP_WHEEL}"
+
+
+def app_modules() -> list[str]:
+    """Every module of app/ but the entry point (which starts the app when imported)."""
+    return sorted(
+        "app" if p.stem == "__init__" else f"app.{p.stem}"
+        for p in (ROOT / "app").glob("*.py")
+        if p.name != "main.py"
+    )
+
+
+# pyodide-http's patch for the third-party `requests`, which the app does not use or ship.
+NOT_FOR_THIS_APP = {"pyodide_http._requests"}
+
+
+def wheel_modules() -> list[str]:
+    return sorted(set(vendor_runtime.wheel_roots(ROOT / WHEEL)) - NOT_FOR_THIS_APP)
+
+
+@pytest.fixture(scope="module")
+def probe_url(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("import-probe")
+    (root / "static").symlink_to(ROOT / "static")
+    (root / "app").symlink_to(ROOT / "app")  # serve.py builds static/app.zip from it
+    html = (ROOT / "index.html").read_text(encoding="utf-8")
+    core = re.search(r'src="(static/vendor/pyscript-[^"]+/core\.js)"', html).group(1)
+    page = string.Template((Path(__file__).parent / "pages/imports.html").read_text())
+    modules = app_modules() + wheel_modules()
+    (root / "index.html").write_text(page.substitute(core=core, modules=repr(modules)))
+    config = tomllib.loads((ROOT / "pyscript.toml").read_text(encoding="utf-8"))
+    # The app's runtime settings, with the app bundle and the pyodide-http wheel unpacked.
+    (root / "pyscript.toml").write_text(
+        f"interpreter = {json.dumps(config['interpreter'])}\n"
+        f"plugins = {json.dumps(config.get('plugins', []))}\n"
+        "[files]\n"
+        '"./static/app.zip" = "./*"\n'
+        f'"./{WHEEL}" = "./*"\n',
+        encoding="utf-8",
+    )
+    server = serve.make_app_server("127.0.0.1", 0, None, False, root=root)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://localhost:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_every_app_module_imports_from_the_cut_stdlib(browser: Browser, probe_url: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(probe_url)
+    page.wait_for_selector("html[data-imports]", state="attached", timeout=BOOT_TIMEOUT_MS)
+    report = json.loads(page.get_attribute("html", "data-imports"))
+    context.close()
+    assert report["python"].startswith("3.14.")
+    assert report["stdlib_zip"].endswith("python314.zip")
+    assert report["failed"] == {}
+    imported = set(report["imported"])
+    assert set(app_modules()) <= imported
+    assert {"pyodide_http", "pyscript", "pyscript.web", "pyscript.fetch"} <= imported
