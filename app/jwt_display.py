@@ -17,7 +17,7 @@ CLAIM_WORDS = {
     "il_t": "token type",
     "il_v": "format version",
     "il_a": "app id",
-    "il_n": "tenant / nonce",
+    "il_n": "(undocumented by ilert)",
     "iss": "issuer",
     "exp": "expires",
 }
@@ -44,8 +44,18 @@ def decode(token: object) -> Decoded:
     head, body, _sig = token.split(".")
     try:
         return Decoded(_part(head), _part(body))
-    except (ValueError, UnicodeError, TypeError) as exc:  # binascii.Error is a ValueError
+    # binascii.Error is a ValueError; deeply nested JSON is a RecursionError
+    except (ValueError, UnicodeError, TypeError, RecursionError) as exc:
         return Decoded(error=f"could not decode the token ({type(exc).__name__})")
+
+
+def _utc(seconds: float) -> str:
+    """A UTC time, or a note when the number is no time a computer can show (any JSON
+    number may arrive: 1e300, -1e20)."""
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+    except (OverflowError, OSError, ValueError):
+        return "not a valid time"
 
 
 def claim_rows(payload: dict) -> list[tuple[str, str, str]]:
@@ -53,7 +63,7 @@ def claim_rows(payload: dict) -> list[tuple[str, str, str]]:
     rows = []
     for key, value in payload.items():
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        if key == "exp" and isinstance(value, (int, float)):
-            text = f"{value} ({time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(value))})"
+        if key == "exp" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = f"{value} ({_utc(value)})"
         rows.append((str(key), CLAIM_WORDS.get(key, ""), str(text)))
     return rows

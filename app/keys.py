@@ -10,3 +10,4 @@ USED_KEY = PREFIX + "used-states"  # hashes of states already handled (replay de
 TOKENS_KEY = PREFIX + "tokens"
 SETTINGS_KEY = PREFIX + "settings"  # localStorage, non-secret
 LOG_KEY = PREFIX + "log"  # the (already redacted) flow log survives the redirect
+TRANSPORT_KEY = PREFIX + "transport"  # localStorage: the HTTP transport and timeout choice

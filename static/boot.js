@@ -28,7 +28,6 @@ const PRELOADS = [
   ["preload", "static/vendor/pyodide-314.0.2/pyodide.asm.wasm"],
   ["preload", "static/vendor/pyodide-314.0.2/python_stdlib.zip"],
   ["preload", "static/vendor/pyodide-314.0.2/pyodide-lock.json"],
-  ["preload", "static/vendor/wheels/pyodide_http-0.2.2-py3-none-any.whl"],
   ["preload", "static/app.zip"],
   ["preload", "app/main.py"],
 ];
