@@ -6,6 +6,7 @@ rest of ``app`` stays importable in CPython).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 
 import js
@@ -50,6 +51,18 @@ def web_storage(name: str) -> Storage:
         return WebStorage(backend)
     except Exception:
         return MemoryStorage()
+
+
+async def load_json(pending: object) -> dict | None:
+    """The JSON object of a pending fetch() (main.py starts it early); None if missing/broken."""
+    try:
+        resp = await pending
+        if not resp.ok:
+            return None
+        data = json.loads(await resp.text())
+        return data if isinstance(data, dict) else None
+    except Exception:
+        return None
 
 
 def page_url() -> str:

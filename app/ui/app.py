@@ -64,6 +64,7 @@ class App:
         self.retry_timer: int | None = None
         self.ticker: tuple[int, object] | None = None
         self.next_auto_refresh = 0.0
+        self.load_notice = False  # the notice shown tells of a failed data load
         self.sources: dict[str, dict] = {}
         self._session = None
         self._api = None
@@ -211,6 +212,7 @@ class App:
             self.show(errors.explain(exc))
 
     def show(self, ex: errors.Explanation | None) -> None:
+        self.load_notice = False
         notices.show(ex, retry=self.retry is not None, signing_in=self.state == flow.REDIRECTING)
 
     def schedule_retry(self, seconds: float) -> None:
@@ -483,8 +485,9 @@ class App:
         failures = await panels.load_all(self)
         if not failures:
             notices.status("Your ilert data is up to date.")
-            if self.state == flow.SIGNED_IN:
-                self.show(None)
+            if self.load_notice and self.state == flow.SIGNED_IN:
+                self.load_notice = False
+                self.show(None)  # the failure it told of is over
             return
         notices.status("Some of your ilert data could not be loaded; see the panels.")
         self.log_error(failures[0])
@@ -493,3 +496,4 @@ class App:
             await self._load_data()
 
         self.carry_out(self.decide(Event(flow.API_FAILED, failures[0])), again)
+        self.load_notice = True
