@@ -377,8 +377,10 @@ def explain(exc: BaseException) -> Explanation:
 
 
 def scope_text(name: str, level: str = "r") -> str:
-    """``source`` for read, ``source:w`` otherwise (the one place scopes are written out)."""
-    return name if level == "r" else f"{name}:{level}"
+    """``source`` for read, ``source:w`` otherwise (scopes.Grant writes every scope out)."""
+    from app.scopes import Grant
+
+    return str(Grant(name, level))
 
 
 def _unreached(exc: BaseException) -> str:
