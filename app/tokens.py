@@ -14,8 +14,6 @@ from app.flowlog import FlowLog
 from app.http import DEFAULT_TIMEOUT, HttpRequest, HttpResponse, Transport
 from app.protocol import TokenSet
 
-__all__ = ["TokenClient", "TokenSet", "send_logged"]
-
 
 async def send_logged(
     transport: Transport, log: FlowLog, request: HttpRequest, timeout: float, shown: dict

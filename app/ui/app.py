@@ -176,9 +176,7 @@ class App:
         if decision.send == flow.LOAD_DATA:
             self.load_data()
         elif decision.send == flow.SEND_REFRESH:
-            self.actions.start(
-                "refresh", "Refreshing the access token", self._refresh, button="refresh-now"
-            )
+            self.refresh_now()
 
     # --- plumbing: safety, errors, notices ---------------------------------------------
 
@@ -425,8 +423,14 @@ class App:
         notices.status("Access token refreshed.")
 
     def refresh_now(self) -> None:
+        # Not cancellable: the refresh is shared by every waiting call, and its answer must
+        # be kept (a cancelled one would leave the state machine in "refreshing").
         self.actions.start(
-            "refresh", "Refreshing the access token", self._refresh, button="refresh-now"
+            "refresh",
+            "Refreshing the access token",
+            self._refresh,
+            button="refresh-now",
+            cancellable=False,
         )
 
     def show_token_info(self) -> None:

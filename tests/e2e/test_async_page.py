@@ -279,4 +279,12 @@ def test_pyodide_http_is_opt_in_and_still_works(app: AppPage, served: ServeProce
     sign_in(app)
     expect_filled(page, *PANELS)
     assert any(u.endswith("pyodide_http-0.2.2-py3-none-any.whl") for u in app.requests)
+    # A failed synchronous XHR is a network error in its panel, like a failed fetch.
+    profile = re.compile(re.escape(served.emulator_url) + r"/api/users/current")
+    page.route(profile, lambda route: route.abort("internetdisconnected"))
+    page.get_by_role("button", name="Reload data").click()
+    wait_idle(page)
+    expect(page.locator("#profile [data-kind=network]")).to_contain_text("Could not reach")
+    expect_filled(page, "sources", "alerts", "oncall")
+    page.unroute(profile)
     page.evaluate("k => localStorage.removeItem(k)", TRANSPORT_KEY)

@@ -26,9 +26,10 @@ from app.errors import (
 from app.flowlog import FlowLog
 from app.http import HttpRequest
 from app.keys import ATTEMPT_KEY, TOKENS_KEY
+from app.protocol import TokenSet
 from app.session import Session
 from app.storage import MemoryStorage
-from app.tokens import TokenClient, TokenSet
+from app.tokens import TokenClient
 from app.transport import UrllibTransport
 
 FULL = "profile source:w alert:w schedule offline_access"

@@ -10,9 +10,10 @@ import pytest
 
 from app import backoff, errors, flowlog, grants, jwt_display, scopes
 from app.keys import TOKENS_KEY
+from app.protocol import TokenSet
 from app.session import Session, format_duration
 from app.storage import MemoryStorage, set_json
-from app.tokens import TokenClient, TokenSet
+from app.tokens import TokenClient
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpbF91IjoiYWxpY2UifQ.c2lnbmF0dXJlX3NpZ25hdHVyZQ"
 

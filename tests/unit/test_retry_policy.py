@@ -10,9 +10,10 @@ import pytest
 from app import errors
 from app.api import ApiClient
 from app.http import HttpRequest, HttpResponse
+from app.protocol import TokenSet
 from app.session import Session
 from app.storage import MemoryStorage
-from app.tokens import TokenClient, TokenSet
+from app.tokens import TokenClient
 
 run = asyncio.run
 
