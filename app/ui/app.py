@@ -19,11 +19,15 @@ from app.flow import Event
 from app.flowlog import FlowLog
 from app.keys import TOKENS_KEY
 from app.net_settings import XHR, NetSettings
-from app.ui import actions, alerts, notices, panels, sources, token_panel
+from app.ui import actions, notices
 from app.ui import log as log_view
 from app.ui import settings as settings_ui
 
 ATTEMPT_MAX_AGE = 600.0  # seconds: an older stored sign-in attempt is discarded
+
+
+# The panels, the token card and the HTTP clients are imported when first needed (lazily):
+# the first screen (sign-in, settings, log) needs none of them, and every import delays it.
 
 
 class PageTransport:
@@ -272,8 +276,12 @@ class App:
         elif action == errors.SETTINGS:
             settings_ui.open_panel()
         elif action == "toggle-source" and item is not None:
+            from app.ui import sources
+
             sources.toggle(self, item)
         elif action in ("accept", "resolve") and item is not None:
+            from app.ui import alerts
+
             alerts.act(self, action, item)
 
     def apply_settings(self, new: config.Settings, net: NetSettings) -> None:
@@ -365,6 +373,8 @@ class App:
     # --- signed in / out --------------------------------------------------------------------
 
     def render_signed_in(self) -> None:
+        from app.ui import token_panel
+
         b.by_id("signed-in").hidden = False
         b.by_id("token-card").hidden = False
         b.by_id("sign-in").hidden = True
@@ -374,6 +384,8 @@ class App:
             self.ticker = b.set_interval(lambda: self.safe(self.tick), 1000)
 
     def render_signed_out(self) -> None:
+        from app.ui import panels, token_panel
+
         b.clear_interval(self.ticker)
         self.ticker = None
         for section in ("signed-in", "token-card"):
@@ -388,6 +400,8 @@ class App:
 
     def tick(self) -> None:
         """Every second: the countdown, the automatic refresh, the end of a session."""
+        from app.ui import token_panel
+
         session = self.session
         if session.tokens is None:
             return
@@ -407,6 +421,8 @@ class App:
     # --- token actions ----------------------------------------------------------------------
 
     async def _refresh(self) -> None:
+        from app.ui import token_panel
+
         before = self.session.tokens
         if self.state == flow.SIGNED_IN:
             self.state = flow.REFRESHING
@@ -435,6 +451,8 @@ class App:
 
     def show_token_info(self) -> None:
         async def info() -> None:
+            from app.ui import token_panel
+
             data = await self.session.client.token_info(self.session.current().access_token)
             token_panel.draw_token_info(data)
 
@@ -484,6 +502,8 @@ class App:
         )
 
     async def _load_data(self) -> None:
+        from app.ui import panels
+
         if not self.session.signed_in:  # ended meanwhile (expiry tick, sign-out)
             return
         failures = await panels.load_all(self)
