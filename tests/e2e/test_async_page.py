@@ -288,3 +288,37 @@ def test_pyodide_http_is_opt_in_and_still_works(app: AppPage, served: ServeProce
     expect_filled(page, "sources", "alerts", "oncall")
     page.unroute(profile)
     page.evaluate("k => localStorage.removeItem(k)", TRANSPORT_KEY)
+
+
+@pytest.mark.parametrize("how", ["refused", "unreachable"])
+def test_sign_out_tells_a_refused_revoke_from_an_unreachable_server(
+    app: AppPage, served: ServeProcess, how: str
+) -> None:
+    page = reset(app, served)
+    sign_in(app)
+    revoke = re.compile(re.escape(served.emulator_url) + r"/api/developers/oauth2/revoke$")
+    if how == "refused":
+        served.admin(
+            "faults",
+            {
+                "endpoint": "revoke",
+                "status": 400,
+                "body": '{"error":"invalid_request","error_description":"client_id missing"}',
+                "content_type": "application/json",
+            },
+        )
+    else:
+        page.route(revoke, lambda route: route.abort("connectionrefused"))
+    page.get_by_role("button", name="Sign out").click()
+    wait_idle(page)
+    status = page.locator("#status")
+    if how == "refused":
+        expect(status).to_contain_text("the server refused to revoke")
+        expect(status).to_contain_text("client_id missing")
+    else:
+        expect(status).to_contain_text("could not be reached")
+        page.unroute(revoke)
+    expect(page.get_by_role("button", name="Sign in with ilert")).to_be_visible()
+    assert session_item(page, TOKENS_KEY) is None
+    revokes = [b for url, b in app.posts if url.endswith("/revoke")]
+    assert "token_type_hint=refresh_token" in revokes[-1] and "client_id=" in revokes[-1]
