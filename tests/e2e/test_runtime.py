@@ -148,7 +148,8 @@ def test_cold_load_requests_only_what_the_app_uses(browser: Browser, static_serv
     unexpected = [p for p in paths if not any(re.fullmatch(a, p) for a in COLD_LOAD_ALLOWED)]
     assert unexpected == []
     assert not [p for p in paths if any(c in p for c in UNUSED_PLUGIN_CHUNKS)]
-    assert len(paths) == len(set(paths)), "a file was requested twice (preload not matched?)"
+    dupes = sorted({p for p in paths if paths.count(p) > 1})
+    assert not dupes, f"requested twice (preload not matched?): {dupes}"
     assert f"{PYODIDE}python_stdlib.zip" in paths
     # A preload hint that does not match its use shows as "preloaded but not used" warnings.
     warnings = [m.text for m in app_page.console if m.type in ("warning", "error")]
