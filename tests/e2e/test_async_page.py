@@ -322,3 +322,19 @@ def test_sign_out_tells_a_refused_revoke_from_an_unreachable_server(
     assert session_item(page, TOKENS_KEY) is None
     revokes = [b for url, b in app.posts if url.endswith("/revoke")]
     assert "token_type_hint=refresh_token" in revokes[-1] and "client_id=" in revokes[-1]
+
+
+def test_a_cors_refusal_is_told_apart_from_a_network_failure(
+    app: AppPage, served: ServeProcess, static_served: ServeProcess
+) -> None:
+    page = reset(app, served)
+    sign_in(app)
+    profile = re.compile(re.escape(served.emulator_url) + r"/api/users/current")
+    # A real server answers, but one that does not allow this page (no CORS headers).
+    elsewhere = static_served.app_url + "config.json"
+    page.route(profile, lambda route: route.continue_(url=elsewhere))
+    page.get_by_role("button", name="Reload data").click()
+    wait_idle(page)
+    expect(page.locator("#profile [data-kind=cors]")).to_contain_text("(CORS)")
+    expect_filled(page, "sources", "alerts", "oncall")
+    page.unroute(profile)
