@@ -1,33 +1,24 @@
-"""The ilert REST API client: bearer calls, one refresh-and-retry on 401, typed errors.
+"""The ilert REST API client and its retry policy, over an injected async transport.
 
-On 401 the client refreshes once (through the Session, which lets only one refresh run
-and skips it when another call already refreshed) and retries once: never a loop.
-403 means the granted scope does not cover the call (ScopeNotGranted); 429 and 5xx
-carry a back-off delay from app.backoff so the page can tell the user and retry later.
+Policy: a 401 (or a Bearer ``invalid_token`` challenge) triggers one refresh, shared by
+every call that meets it at the same time (``Session.refresh`` is single-flight), and the
+call is retried once with the new token: never a loop. 429 and 5xx carry a back-off delay
+(``app.backoff``, ilert sends no Retry-After) for the page to retry later; the core never
+sleeps. A 403 is a missing scope when the grant does not cover the call, otherwise the
+user's ilert role (``RoleForbidden``).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from urllib.parse import quote, urlencode
 
-from app import backoff, scopes, transport
-from app.errors import (
-    ApiError,
-    MalformedResponse,
-    NonJsonResponse,
-    RateLimited,
-    ScopeNotGranted,
-    ServerError,
-    SessionEnded,
-)
+from app import protocol, scopes
+from app.errors import MalformedResponse, ScopeNotGranted, SessionEnded
 from app.flowlog import FlowLog
+from app.http import DEFAULT_TIMEOUT, HttpResponse, Transport
 from app.session import Session
-
-Transport = Callable[..., transport.Response]
-PAGE_SIZES = {"/alert-sources": 50, "/alerts": 100, "/schedules": 20, "/on-calls": 250}
+from app.tokens import send_logged
 
 
 class ApiClient:
@@ -35,100 +26,60 @@ class ApiClient:
         self,
         api_base: str,
         session: Session,
+        transport: Transport,
         *,
-        send: Transport = transport.request,
         log: FlowLog | None = None,
         clock: Callable[[], float] = time.time,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.api_base = api_base.rstrip("/")
         self.session = session
-        self.send = send
+        self.transport = transport
         self.log = log or FlowLog(clock)
+        self.timeout = timeout
         self.failures = 0  # consecutive 429/5xx, drives the back-off delay
 
-    # --- the one call ---------------------------------------------------------------
-
-    def call(self, method: str, path: str, params: object = None, body: object = None) -> object:
+    async def call(
+        self, method: str, path: str, params: object = None, body: object = None
+    ) -> object:
         """Call ``/api{path}``; return the parsed JSON (None for an empty body)."""
-        self._check_scope(method, path)
-        url = self.api_base + path
-        if params:
-            url += "?" + urlencode(params, doseq=True)
+        name = scopes.scope_for_path(path)
+        level = scopes.level_for_method(method)
+        if name and self.session.signed_in and not self.session.allows(name, level):
+            raise ScopeNotGranted(name, level)  # refused locally: saves a request
         used = self.session.current()
-        resp = self._send(method, url, used.access_token, body)
-        if resp.status == 401:
+        resp = await self._send(method, path, used.access_token, params, body)
+        if protocol.is_unauthorized(resp):
             if not self.session.can_refresh:
                 self.session.end()
                 raise SessionEnded("expired")
-            fresh = self.session.refresh(stale=used)
-            resp = self._send(method, url, fresh.access_token, body)
-            if resp.status == 401:  # a brand-new token refused: give up, don't loop
+            fresh = await self.session.refresh(stale=used)
+            resp = await self._send(method, path, fresh.access_token, params, body)
+            if protocol.is_unauthorized(resp):  # a brand-new token refused: don't loop
                 self.session.end()
                 raise SessionEnded("revoked")
-        return self._result(resp, path, method)
-
-    def _check_scope(self, method: str, path: str) -> None:
-        """Refuse locally what the granted scope cannot allow (saves a request)."""
-        name = scopes.scope_for_path(path.split("?")[0])
-        level = scopes.level_for_method(method)
-        if name and self.session.signed_in and not self.session.allows(name, level):
-            raise ScopeNotGranted(name, level)
-
-    def _send(self, method: str, url: str, token: str, body: object) -> transport.Response:
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        data = None if body is None else json.dumps(body).encode("utf-8")
         try:
-            resp = self.send(
-                method,
-                url,
-                headers=headers,
-                body=data,
-                content_type="application/json" if data is not None else None,
-            )
+            result = protocol.api_result(resp, method, path, self.session.scope, self.failures)
         except Exception as exc:
-            self.log.http(method, url, None, None, _summary(body), {"failure": type(exc).__name__})
+            if getattr(exc, "retry_after", None):
+                self.failures += 1
             raise
-        self.log.http(method, url, resp.status, resp.elapsed_ms, _summary(body), _peek(resp))
-        return resp
-
-    def _result(self, resp: transport.Response, path: str, method: str) -> object:
-        status = resp.status
-        if status == 429 or status >= 500:
-            delay = backoff.delay(self.failures)
-            self.failures += 1
-            if status == 429:
-                raise RateLimited(delay)
-            raise ServerError(status, delay, _message(resp))
         self.failures = 0
-        if status == 403:
-            name = scopes.scope_for_path(path) or ""
-            raise ScopeNotGranted(name, scopes.level_for_method(method))
-        if not resp.body.strip():
-            if 200 <= status < 300:
-                return None
-            raise ApiError(status, "")
-        if not resp.is_json:
-            try:
-                data = resp.json()
-            except MalformedResponse:
-                raise NonJsonResponse(status, "a page instead of JSON") from None
-        else:
-            data = resp.json()
-        if 200 <= status < 300:
-            return data
-        if isinstance(data, dict):
-            raise ApiError(status, str(data.get("message") or ""), str(data.get("code") or ""))
-        raise ApiError(status, "")
+        return result
 
-    # --- paging ------------------------------------------------------------------------
+    async def _send(
+        self, method: str, path: str, token: str, params: object, body: object
+    ) -> HttpResponse:
+        request = protocol.api_request(self.api_base, method, path, token, params, body)
+        shown = {"body": dict(list(body.items())[:12])} if isinstance(body, dict) else {}
+        return await send_logged(self.transport, self.log, request, self.timeout, shown)
 
-    def get_all(self, path: str, params: dict | None = None, max_pages: int = 20) -> list:
+    async def get_all(self, path: str, params: dict | None = None, max_pages: int = 20) -> list:
         """Every item of a paged list (start-index / max-results), page by page."""
-        size = PAGE_SIZES.get(path, 50)
         items: list = []
         for page in range(max_pages):
-            query = {**(params or {}), "start-index": page * size, "max-results": size}
-            batch = self.call("GET", path, query)
+            query, size = protocol.page_params(path, page, params)
+            batch = await self.call("GET", path, query)
             if not isinstance(batch, list):
                 raise MalformedResponse(200, "expected a list")
             items.extend(batch)
@@ -138,67 +89,34 @@ class ApiClient:
 
     # --- ilert resources --------------------------------------------------------------
 
-    def current_user(self) -> dict:
-        return _obj(self.call("GET", "/users/current"))
+    async def current_user(self) -> dict:
+        return _obj(await self.call("GET", "/users/current"))
 
-    def alert_sources(self) -> list:
-        return self.get_all("/alert-sources")
+    async def alert_sources(self) -> list:
+        return await self.get_all("/alert-sources")
 
-    def set_source_active(self, source: dict, active: bool) -> dict:
-        """PUT the full object back with ``active`` toggled (ilert's PUT takes the whole source)."""
-        body = {**source, "active": active}
-        return _obj(self.call("PUT", f"/alert-sources/{_seg(source['id'])}", body=body))
+    async def alert_source(self, source_id: object) -> dict:
+        return _obj(await self.call("GET", f"/alert-sources/{protocol.segment(source_id)}"))
 
-    def open_alerts(self) -> list:
-        return self.get_all("/alerts", {"states": ["PENDING", "ACCEPTED"]})
+    async def put_alert_source(self, source: dict) -> dict:
+        """ilert's PUT takes the whole object."""
+        path = f"/alert-sources/{protocol.segment(source['id'])}"
+        return _obj(await self.call("PUT", path, body=source))
 
-    def accept_alert(self, alert_id: object) -> dict:
-        return _obj(self.call("PUT", f"/alerts/{_seg(alert_id)}/accept"))
+    async def open_alerts(self) -> list:
+        return await self.get_all("/alerts", {"states": ["PENDING", "ACCEPTED"]})
 
-    def resolve_alert(self, alert_id: object) -> dict:
-        return _obj(self.call("PUT", f"/alerts/{_seg(alert_id)}/resolve"))
+    async def alert_action(self, alert_id: object, action: str) -> dict:
+        """``accept`` or ``resolve`` an alert."""
+        if action not in ("accept", "resolve"):
+            raise ValueError(action)
+        return _obj(await self.call("PUT", f"/alerts/{protocol.segment(alert_id)}/{action}"))
 
-    def on_calls(self) -> list:
-        return self.get_all("/on-calls")
-
-
-def _seg(value: object) -> str:
-    return quote(str(value), safe="")
+    async def on_calls(self) -> list:
+        return await self.get_all("/on-calls")
 
 
 def _obj(data: object) -> dict:
     if not isinstance(data, dict):
         raise MalformedResponse(200, "expected an object")
     return data
-
-
-def _summary(body: object) -> dict:
-    if isinstance(body, dict):
-        return {"body": {k: body[k] for k in list(body)[:12]}}
-    return {}
-
-
-def _peek(resp: transport.Response) -> dict:
-    """A short description of the response for the flow log (never the full data)."""
-    out: dict = {"content-type": resp.content_type or "-", "bytes": len(resp.body)}
-    if resp.is_json and resp.body.strip():
-        try:
-            data = resp.json()
-        except MalformedResponse:
-            return {**out, "json": "malformed"}
-        if isinstance(data, list):
-            out["items"] = len(data)
-        elif isinstance(data, dict):
-            out["fields"] = sorted(data)[:15]
-            for key in ("status", "code", "message"):
-                if key in data and not isinstance(data[key], (dict, list)):
-                    out[key] = data[key]
-    return out
-
-
-def _message(resp: transport.Response) -> str:
-    try:
-        data = resp.json()
-    except MalformedResponse:
-        return ""
-    return str(data.get("message") or "") if isinstance(data, dict) else ""

@@ -1,6 +1,6 @@
 """Adapters from the browser to the core: Web Storage, location/history, timers, DOM helpers.
 
-Only this module, ``page`` and ``main`` touch browser objects (imported lazily so the
+Only this module, ``app.ui`` and ``main`` touch browser objects (imported lazily so the
 rest of ``app`` stays importable in CPython).
 """
 
@@ -53,20 +53,8 @@ def web_storage(name: str) -> Storage:
         return MemoryStorage()
 
 
-def http_ready() -> None:
-    """Patch urllib to use XMLHttpRequest (idempotent; deferred so the first paint is quick)."""
-    import pyodide_http
-
-    pyodide_http.patch_all()
-
-
-def fetch_no_cache(url: str) -> object:
-    """Start a fetch() now (returns the promise), so it runs while Python imports."""
-    return js.fetch(url, js.Object.fromEntries([["cache", "no-cache"]]))
-
-
 async def load_json(pending: object) -> dict | None:
-    """The JSON object of a fetch() started with fetch_no_cache; None when missing or broken."""
+    """The JSON object of a pending fetch() (main.py starts it early); None if missing/broken."""
     try:
         resp = await pending
         if not resp.ok:
@@ -79,14 +67,6 @@ async def load_json(pending: object) -> dict | None:
 
 def page_url() -> str:
     return str(window.location.href)
-
-
-def query_string() -> str:
-    return str(window.location.search)
-
-
-def replace_url(url: str) -> None:
-    window.history.replaceState(None, "", url)
 
 
 def navigate(url: str) -> None:
@@ -111,11 +91,6 @@ def clear_interval(handle: tuple[int, object] | None) -> None:
     if handle is not None:
         window.clearInterval(handle[0])
         handle[1].destroy()
-
-
-def after_paint(fn: Callable[[], None]) -> None:
-    """Run ``fn`` after the browser painted (rAF + timeout): status text shows before a sync XHR."""
-    window.requestAnimationFrame(create_once_callable(lambda _t: set_timeout(fn, 0)))
 
 
 def on(node: object, event: str, fn: Callable[[object], None]) -> object:

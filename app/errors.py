@@ -6,7 +6,7 @@ The core raises these types; the page never shows ``str(exc)`` or a traceback, i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Ways forward the page knows how to offer (buttons).
 SIGN_IN = "sign_in"
@@ -56,16 +56,43 @@ class CallbackReplayed(CallbackError):
     """This redirect was handled before (back button, reload of an old URL)."""
 
 
+class AttemptExpired(CallbackError):
+    """The stored sign-in attempt is older than the page accepts (10 minutes)."""
+
+
 # --- HTTP -----------------------------------------------------------------------------
 
 
 class NetworkError(AppError):
-    """No HTTP response at all: offline, DNS, refused, or blocked by CORS."""
+    """No HTTP response at all: offline, DNS, refused, or blocked by CORS.
 
-    def __init__(self, url: str = "", reason: str = "") -> None:
+    ``sent`` is False only when the request certainly never reached a server (refused,
+    browser offline); None when nobody can tell (a dropped connection may have done work).
+    """
+
+    kind = "network"
+
+    def __init__(self, url: str = "", reason: str = "", sent: bool | None = None) -> None:
         super().__init__(reason or "network error")
         self.url = url
         self.reason = reason
+        self.sent = sent
+
+
+class Timeout(NetworkError):
+    """No answer within the timeout; the request was aborted."""
+
+    kind = "timeout"
+
+    def __init__(self, url: str = "", seconds: float = 0.0) -> None:
+        super().__init__(url, f"no answer within {seconds:g} s")
+        self.seconds = seconds
+
+
+class CorsRefused(NetworkError):
+    """The server answered but the browser withheld the answer (no CORS permission)."""
+
+    kind = "cors"
 
 
 class HttpError(AppError):
@@ -117,6 +144,17 @@ class ApiError(HttpError):
         self.code = code
 
 
+class InvalidTokenResponse(HttpError):
+    """A 2xx token response that breaks RFC 6749 §5.1 (no token, bad expires_in, not Bearer)."""
+
+
+class RoleForbidden(HttpError):
+    """403 although the granted scope covers the call: the user's ilert role does not allow it."""
+
+    def __init__(self, status: int = 403, message: str = "") -> None:
+        super().__init__(status, message)
+
+
 class ScopeNotGranted(AppError):
     """The granted scope does not cover this call. Shown as information, not as an error."""
 
@@ -132,6 +170,14 @@ class SessionEnded(AppError):
     def __init__(self, reason: str = "expired") -> None:
         super().__init__(reason)
         self.reason = reason  # "expired", "revoked", "signed_out"
+
+
+class ExchangeUnanswered(AppError):
+    """The code exchange got no usable answer; the code may be spent, so it is never re-sent."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 class ConfigError(AppError):
@@ -150,7 +196,6 @@ class Explanation:
     severity: str = "error"  # "error", "warning" or "info"
     retry_after: float | None = None
     kind: str = "error"  # a stable name for tests and the flow log
-    extra: dict = field(default_factory=dict)
 
 
 def explain(exc: BaseException) -> Explanation:
@@ -201,6 +246,36 @@ def explain(exc: BaseException) -> Explanation:
             "warning",
             kind="callback_replayed",
         )
+    if isinstance(exc, AttemptExpired):
+        return Explanation(
+            "That sign-in took too long (more than 10 minutes), so it was discarded for your "
+            "safety. Please start again.",
+            (SIGN_IN,),
+            "warning",
+            kind="attempt_expired",
+        )
+    if isinstance(exc, ExchangeUnanswered):
+        return Explanation(
+            "Could not finish the sign-in: " + _unreached(exc.cause) + " The sign-in code "
+            "works only once and may already have been used, so it is not sent again. "
+            "Please sign in again.",
+            (SIGN_IN, SETTINGS),
+            kind="exchange_unanswered",
+        )
+    if isinstance(exc, Timeout):
+        return Explanation(
+            f"Could not reach ilert: no answer within {exc.seconds:g} seconds, so the request "
+            "was stopped. Check your connection, then try again.",
+            (RETRY, SETTINGS),
+            kind="timeout",
+        )
+    if isinstance(exc, CorsRefused):
+        return Explanation(
+            "Could not reach ilert: the server does not allow this page to call it (CORS). "
+            "Check the addresses in the settings.",
+            (RETRY, SETTINGS),
+            kind="cors",
+        )
     if isinstance(exc, NetworkError):
         return Explanation(
             "Could not reach ilert: the network is down, the server is not running, or it "
@@ -228,6 +303,23 @@ def explain(exc: BaseException) -> Explanation:
         )
     if isinstance(exc, OAuthError):
         return _explain_oauth(exc)
+    if isinstance(exc, InvalidTokenResponse):
+        return Explanation(
+            f"The server answered the token request, but the answer is not usable: "
+            f"{exc.message}. Check the token endpoint in the settings, then sign in again.",
+            (SIGN_IN, SETTINGS),
+            kind="invalid_token_response",
+        )
+    if isinstance(exc, RoleForbidden):
+        return Explanation(
+            "Your ilert role does not allow this (the granted scope does cover it; ilert "
+            "refused with HTTP 403"
+            + (f": {exc.message})." if exc.message else ").")
+            + " Ask an ilert admin for a role with this permission.",
+            (),
+            "info",
+            kind="role_forbidden",
+        )
     if isinstance(exc, NonJsonResponse):
         return Explanation(
             f"The server answered with an error page instead of data (HTTP {exc.status}). "
@@ -245,7 +337,7 @@ def explain(exc: BaseException) -> Explanation:
     if isinstance(exc, ScopeNotGranted):
         return Explanation(
             "Not allowed by the granted scope"
-            + (f" (needs {_scope_text(exc)})." if exc.scope else ".")
+            + (f" (needs {scope_text(exc.scope, exc.level)})." if exc.scope else ".")
             + " Add it in the settings and sign in again to use this.",
             (SETTINGS,),
             "info",
@@ -284,8 +376,21 @@ def explain(exc: BaseException) -> Explanation:
     )
 
 
-def _scope_text(exc: ScopeNotGranted) -> str:
-    return exc.scope if exc.level == "r" else f"{exc.scope}:{exc.level}"
+def scope_text(name: str, level: str = "r") -> str:
+    """``source`` for read, ``source:w`` otherwise (scopes.Grant writes every scope out)."""
+    from app.scopes import Grant
+
+    return str(Grant(name, level))
+
+
+def _unreached(exc: BaseException) -> str:
+    if isinstance(exc, Timeout):
+        return f"ilert did not answer within {exc.seconds:g} seconds."
+    if isinstance(exc, NetworkError):
+        return "ilert could not be reached or the connection broke."
+    if isinstance(exc, HttpError):
+        return f"ilert answered with an error (HTTP {exc.status})."
+    return "something went wrong."
 
 
 def _explain_oauth(exc: OAuthError) -> Explanation:
@@ -313,10 +418,11 @@ def _explain_oauth(exc: OAuthError) -> Explanation:
         )
     if exc.code in ("invalid_client", "unauthorized_client"):
         return Explanation(
-            "ilert does not know this app (client id). Check the client id in the settings.",
-            (SETTINGS,),
+            "ilert refused this app (client id): you are signed out. Check the client id in "
+            "the settings, then sign in again.",
+            (SIGN_IN, SETTINGS),
             kind="invalid_client",
         )
-    text = f"ilert refused the request ({exc.code}"
+    text = f"The server refused the request ({exc.code}"
     text += f": {exc.description})." if exc.description else ")."
     return Explanation(text + " Please sign in again.", (SIGN_IN,), kind="oauth_error")

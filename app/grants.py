@@ -1,7 +1,7 @@
 """The scope picker model and what a granted scope lets the page show.
 
-The catalogue and rules come from app.scopes (shared with the emulator); this module
-only maps picker choices to a scope string and back, and names the page's features.
+The catalogue and rules come from app.scopes; this module only maps picker choices to a
+scope string and back.
 """
 
 from __future__ import annotations
@@ -45,34 +45,3 @@ class Picker:
 
     def scope(self) -> str:
         return scopes.build(self.levels, self.offline_access)
-
-
-@dataclass(frozen=True)
-class Features:
-    """What the signed-in view may offer for a granted scope."""
-
-    profile: bool
-    sources: bool
-    sources_write: bool
-    alerts: bool
-    alerts_write: bool
-    on_call: bool
-    refresh: bool
-
-    @classmethod
-    def for_scope(cls, scope: str) -> Features:
-        a = scopes.allows
-        return cls(
-            profile=a(scope, "profile"),
-            sources=a(scope, "source"),
-            sources_write=a(scope, "source", scopes.WRITE),
-            alerts=a(scope, "alert"),
-            alerts_write=a(scope, "alert", scopes.WRITE),
-            on_call=a(scope, "schedule"),
-            refresh=scopes.has_offline_access(scope),
-        )
-
-
-def not_granted_text(name: str, level: str = scopes.READ) -> str:
-    scope = name if level == scopes.READ else f"{name}:{level}"
-    return f"Not allowed by the granted scope (needs {scope})."

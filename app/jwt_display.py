@@ -20,7 +20,7 @@ CLAIM_WORDS = {
     "il_t": "token type",
     "il_v": "format version",
     "il_a": "app id",
-    "il_n": "tenant / nonce",
+    "il_n": "(undocumented by ilert)",
     "iss": "issuer",
     "exp": "expires",
     "iat": "issued at",

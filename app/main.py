@@ -32,7 +32,7 @@ _app_task: asyncio.Future | None = None
 
 async def _build_app() -> object:
     from app import browser
-    from app.page import App
+    from app.ui.app import App
 
     defaults = await browser.load_json(config_request)
     app = App(defaults, browser.web_storage("sessionStorage"), browser.web_storage("localStorage"))

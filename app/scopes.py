@@ -1,8 +1,8 @@
 """ilert's OAuth2 scopes: the catalogue, parsing and the access rules.
 
 Plain Python with no browser imports: the page uses it for the scope picker and to
-decide what the granted scope allows, and the emulator uses the very same rules to
-authorize API calls, so the two can never disagree.
+decide what the granted scope allows. (The emulator has its own copy of the rules, written
+from ilert's documentation, so that a mistake here can be caught by it.)
 
 Rules (ilert contract, section 3): a bare scope or ``:r`` reads (GET), ``:w`` also
 creates and edits (POST, PUT, PATCH), ``:d`` also deletes. ``offline_access`` takes no
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 READ, WRITE, DELETE = "r", "w", "d"
 LEVELS: tuple[str, ...] = (READ, WRITE, DELETE)
-LEVEL_WORDS = {READ: "read", WRITE: "read and write", DELETE: "read, write and delete"}
 OFFLINE_ACCESS = "offline_access"
 
 

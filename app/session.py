@@ -1,25 +1,28 @@
 """The signed-in session: the token set, where it is kept, and when to refresh it.
 
 Tokens live in memory and in the session store (sessionStorage in the browser, so a
-reload in the same tab keeps the session; never localStorage). Refreshes are
-serialised by a lock: when several API calls hit 401 together, the first refreshes and
-the others see that the access token changed meanwhile and just use the new one.
+reload in the same tab keeps the session; never localStorage). The page loads its panels
+concurrently, so several API calls can meet a 401 at the same moment: refresh is
+single-flight — the first caller starts it, the others await the same task.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
 from collections.abc import Callable
 
 from app import scopes
 from app.errors import OAuthError, SessionEnded
 from app.keys import TOKENS_KEY
+from app.protocol import TokenSet
 from app.storage import Storage, clear_all, get_json, set_json, take_attempt
-from app.tokens import TokenClient, TokenSet
+from app.tokens import TokenClient
 
 REFRESH_MARGIN = 60.0  # ilert's CLI refreshes when less than 60 s of validity remain
 MIN_REFRESH_INTERVAL = 300.0  # ilert asks apps not to refresh more than once per 5 minutes
+# OAuth errors of a refresh after which the refresh token is of no use: the session ends.
+ENDING_REFRESH_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 
 
 class Session:
@@ -34,7 +37,7 @@ class Session:
         self.client = client
         self.clock = clock
         self.on_change = on_change
-        self._lock = threading.Lock()
+        self._refreshing: asyncio.Future | None = None
         self.tokens: TokenSet | None = TokenSet.from_dict(get_json(store, TOKENS_KEY))
         self.refresh_count = 0
 
@@ -57,9 +60,6 @@ class Session:
 
     def seconds_left(self) -> float:
         return self.tokens.seconds_left(self.clock()) if self.tokens else 0.0
-
-    def expired(self) -> bool:
-        return self.tokens is None or self.seconds_left() <= 0
 
     def refresh_due_in(self) -> float | None:
         """Seconds until the automatic refresh; None when there is nothing to refresh with.
@@ -96,34 +96,44 @@ class Session:
             raise SessionEnded("signed_out")
         return tokens
 
-    def access_token(self) -> str:
-        return self.current().access_token
+    async def refresh(self, stale: TokenSet | None = None) -> TokenSet:
+        """Refresh now, once for all concurrent callers.
 
-    def refresh(self, stale: TokenSet | None = None) -> TokenSet:
-        """Refresh now; with ``stale`` (the token set a 401 came back for), skip the refresh
-        when another caller already replaced it (compared by identity: ilert's tokens carry
-        no jti, so two tokens issued in the same second can be equal strings).
-
-        A refresh token that ilert rejects (revoked, expired) ends the session and
-        removes everything stored for it, then raises.
+        With ``stale`` (the token set a 401 came back for), skip the refresh when it was
+        already replaced (compared by identity: ilert's tokens carry no jti, so two tokens
+        issued in the same second can be equal strings). A refresh refused for good
+        (ENDING_REFRESH_ERRORS) ends the session, removes what was stored, and raises.
         """
-        with self._lock:
-            current = self.tokens
-            if current is None:
-                raise SessionEnded("signed_out")
-            if stale is not None and current is not stale:
-                return current  # refreshed by another caller while we waited
-            if not current.refresh_token:
-                raise SessionEnded("expired")
-            try:
-                fresh = self.client.refresh(current)
-            except OAuthError as exc:
-                if exc.code in ("invalid_grant", "invalid_client", "unauthorized_client"):
-                    self.end()
-                raise
-            self.refresh_count += 1
-            self._set(fresh)
-            return fresh
+        current = self.tokens
+        if current is None:
+            raise SessionEnded("signed_out")
+        if stale is not None and current is not stale:
+            return current
+        if self._refreshing is None:
+            self._refreshing = asyncio.ensure_future(self._refresh(current))
+            self._refreshing.add_done_callback(self._refresh_done)
+        # shield: one caller's cancel must not cancel the refresh the others wait for
+        return await asyncio.shield(self._refreshing)
+
+    def _refresh_done(self, future: asyncio.Future) -> None:
+        self._refreshing = None
+        if not future.cancelled():
+            future.exception()  # retrieved: no "never retrieved" warning when nobody waits
+
+    async def _refresh(self, current: TokenSet) -> TokenSet:
+        if not current.refresh_token:
+            raise SessionEnded("expired")
+        try:
+            fresh = await self.client.refresh(current)
+        except OAuthError as exc:
+            if exc.code in ENDING_REFRESH_ERRORS:
+                self.end()
+            raise
+        if self.tokens is not current:  # signed out meanwhile: drop the answer
+            raise SessionEnded("signed_out")
+        self.refresh_count += 1
+        self._set(fresh)
+        return fresh
 
     def end(self) -> None:
         """Forget the session and everything stored for it (tokens, pending attempts)."""
@@ -131,20 +141,21 @@ class Session:
         clear_all(self.store, keep=lambda k: k.endswith("used-states"))
         self._set(None)
 
-    def sign_out(self) -> bool:
+    async def sign_out(self) -> Exception | None:
         """Revoke the refresh token (best effort) and clear every stored item.
 
-        Returns whether the revoke call succeeded; local state is cleared either way.
+        Returns why the revoke failed (None when it succeeded or there was nothing to
+        revoke); local state is cleared either way.
         """
-        tokens, revoked = self.tokens, True
+        tokens, failure = self.tokens, None
         try:
             if tokens and tokens.refresh_token:
-                self.client.revoke(tokens.refresh_token)
-        except Exception:
-            revoked = False
+                await self.client.revoke(tokens.refresh_token)
+        except Exception as exc:
+            failure = exc
         finally:
             self.end()
-        return revoked
+        return failure
 
 
 def format_duration(seconds: float) -> str:

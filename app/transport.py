@@ -1,104 +1,68 @@
-"""One HTTP function for CPython and the browser.
+"""The CPython transport: ``urllib.request`` run in a worker thread (``asyncio.to_thread``).
 
-In CPython it is plain ``urllib.request``. In the browser ``pyodide_http.patch_all()``
-replaces ``urlopen`` with a synchronous XMLHttpRequest, which (unlike CPython) returns
-4xx/5xx as ordinary responses, ignores ``timeout``, and drops a body passed as
-``urlopen(url, data=...)`` — so we always build a ``Request`` with the body and an
-explicit Content-Type. Any failure without an HTTP response (offline, refused, CORS) is
-one ``NetworkError``: ``URLError``/``OSError`` in CPython, a ``JsException`` in Pyodide
-(recognised by class name so this module never imports pyodide).
+For the unit tests and tools. In the browser the page uses ``app.fetch`` instead; the same
+urllib code also serves the opt-in "urllib via pyodide-http" choice there (``blocking=True``:
+Pyodide has no threads, so it runs inline and blocks the page, which is the point of the
+comparison).
 """
 
 from __future__ import annotations
 
+import asyncio
 import http.client
-import json
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
-from app.errors import MalformedResponse, NetworkError
-
-DEFAULT_TIMEOUT = 20.0
+from app.errors import NetworkError, Timeout
+from app.http import DEFAULT_TIMEOUT, HttpRequest, HttpResponse
 
 
-@dataclass(frozen=True)
-class Response:
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)  # names lower-cased
-    body: bytes = b""
-    elapsed_ms: float = 0.0
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    @property
-    def is_json(self) -> bool:
-        ct = self.content_type
-        return ct == "application/json" or ct.endswith("+json")
-
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def json(self) -> object:
-        """The body as JSON, or MalformedResponse (also for an empty body)."""
-        try:
-            return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise MalformedResponse(self.status, "the body is not valid JSON") from exc
-
-
-def _is_js_exception(exc: BaseException) -> bool:
-    return any(cls.__name__ in ("JsException", "JsError") for cls in type(exc).__mro__)
-
-
-def request(
-    method: str,
-    url: str,
-    *,
-    headers: dict[str, str] | None = None,
-    body: bytes | None = None,
-    content_type: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> Response:
-    """Send one request; return any HTTP response (2xx–5xx); raise NetworkError otherwise."""
-    hdrs = dict(headers or {})
-    if body is not None:
-        hdrs["Content-Type"] = content_type or "application/octet-stream"
-    req = urllib.request.Request(url, data=body, headers=hdrs, method=method.upper())
+def send_blocking(request: HttpRequest, timeout: float = DEFAULT_TIMEOUT) -> HttpResponse:
+    """One request with urllib; any HTTP status is a response, no answer is a NetworkError."""
+    req = urllib.request.Request(
+        request.url, data=request.body, headers=dict(request.headers), method=request.method
+    )
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            status, resp_headers, data = resp.status, resp.headers.items(), resp.read()
+            status, headers, data = resp.status, resp.headers.items(), resp.read()
     except urllib.error.HTTPError as err:  # CPython: 4xx/5xx arrive as exceptions
-        status, resp_headers = err.code, (err.headers.items() if err.headers else [])
+        status, headers = err.code, (err.headers.items() if err.headers else [])
         try:
             data = err.read()
         except OSError:
             data = b""
         finally:
             err.close()
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-        raise NetworkError(url, str(getattr(exc, "reason", exc))) from exc
-    except Exception as exc:
-        if _is_js_exception(exc):  # Pyodide: XHR failed (offline, CORS, refused)
-            raise NetworkError(url, "the browser could not complete the request") from exc
+    except TimeoutError as exc:
+        raise Timeout(request.url, timeout) from exc
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, TimeoutError):
+            raise Timeout(request.url, timeout) from exc
+        # Refused: the request certainly never reached a server.
+        sent = False if isinstance(reason, ConnectionRefusedError) else None
+        raise NetworkError(request.url, str(reason), sent=sent) from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise NetworkError(request.url, str(exc) or type(exc).__name__) from exc
+    except Exception as exc:  # pyodide-http: a failed XMLHttpRequest surfaces as a JS error
+        if type(exc).__name__ in ("JsException", "JsError"):
+            raise NetworkError(request.url, "the browser could not complete the request") from exc
         raise
-    if status == 0:  # a sync XHR that never got an answer reports status 0
-        raise NetworkError(url, "no response")
+    if status == 0:  # a synchronous XHR that got no answer reports status 0
+        raise NetworkError(request.url, "no response")
     elapsed = (time.perf_counter() - started) * 1000
-    return Response(status, {k.lower(): v for k, v in resp_headers}, data, elapsed)
+    return HttpResponse(status, {k.lower(): v for k, v in headers}, data, elapsed)
 
 
-def form(data: dict[str, str]) -> bytes:
-    return urlencode(data).encode("ascii")
+class UrllibTransport:
+    """The async interface over urllib: in a thread (CPython) or inline (``blocking``)."""
 
+    def __init__(self, blocking: bool = False) -> None:
+        self.blocking = blocking
 
-def post_form(url: str, data: dict[str, str], headers: dict[str, str] | None = None) -> Response:
-    hdrs = {"Accept": "application/json", **(headers or {})}
-    return request(
-        "POST", url, headers=hdrs, body=form(data), content_type="application/x-www-form-urlencoded"
-    )
+    async def send(self, request: HttpRequest, timeout: float = DEFAULT_TIMEOUT) -> HttpResponse:
+        if self.blocking:
+            return send_blocking(request, timeout)
+        return await asyncio.to_thread(send_blocking, request, timeout)

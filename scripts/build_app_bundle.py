@@ -27,7 +27,9 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def sources(app_dir: Path = APP) -> list[Path]:
-    return sorted(p for p in app_dir.glob("*.py") if p.name != ENTRY_POINT)
+    """Every module of the app, sub-packages (app/ui/) included, but the entry point."""
+    entry = app_dir / ENTRY_POINT
+    return sorted(p for p in app_dir.rglob("*.py") if p != entry and "__pycache__" not in p.parts)
 
 
 def build(app_dir: Path = APP) -> bytes:
@@ -35,7 +37,8 @@ def build(app_dir: Path = APP) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for path in sources(app_dir):
-            info = zipfile.ZipInfo(f"app/{path.name}", date_time=_EPOCH)
+            name = path.relative_to(app_dir).as_posix()
+            info = zipfile.ZipInfo(f"app/{name}", date_time=_EPOCH)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, path.read_bytes())

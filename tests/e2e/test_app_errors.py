@@ -230,13 +230,16 @@ def test_non_json_error_page(app_page: AppPage, served: ServeProcess) -> None:
     assert page.locator("#notice h1").count() == 0
 
 
-def test_token_endpoint_failure_during_sign_in_can_be_retried(
+def test_token_endpoint_failure_during_sign_in_is_not_retried(
     app_page: AppPage, served: ServeProcess
 ) -> None:
+    """A 500 is an answer: the code may be spent, so the page offers a new sign-in instead."""
     page = reset(app_page, served)
     served.admin("faults", {"endpoint": "token", "status": 500})
     sign_in(app_page)
-    expect_notice(page, "server_error", "HTTP 500")
-    page.locator("#notice").get_by_role("button", name="Retry now").click()
+    expect_notice(page, "exchange_unanswered", "HTTP 500")
+    page.locator("#notice").get_by_role("button", name="Sign in again").click()
+    page.get_by_role("button", name="Approve").click()  # still logged in at the emulator
+    app_page.wait_ready()
     wait_idle(page)
     expect(page.locator("#profile")).to_contain_text("Alice Meier")

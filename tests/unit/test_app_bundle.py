@@ -18,9 +18,14 @@ def test_committed_bundle_is_up_to_date() -> None:
 
 def test_bundle_holds_every_module_but_the_entry_point() -> None:
     names = zipfile.ZipFile(io.BytesIO(build_app_bundle.build())).namelist()
-    expected = sorted(f"app/{p.name}" for p in (ROOT / "app").glob("*.py") if p.name != "main.py")
+    app = ROOT / "app"
+    expected = sorted(
+        f"app/{p.relative_to(app).as_posix()}"
+        for p in app.rglob("*.py")
+        if p != app / "main.py" and "__pycache__" not in p.parts
+    )
     assert names == expected
-    assert "app/__init__.py" in names
+    assert "app/__init__.py" in names and "app/ui/alerts.py" in names  # sub-packages too
 
 
 def test_bundle_is_deterministic(tmp_path) -> None:

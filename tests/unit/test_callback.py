@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import authorize, callback, storage
+from app import address, authorize, callback, storage
 from app.config import Settings
 from app.errors import (
     AuthorizationError,
@@ -34,9 +34,9 @@ def begin() -> tuple[storage.MemoryStorage, storage.Attempt]:
 
 
 def test_parse_query() -> None:
-    assert callback.parse_query("?code=a&state=b&x=") == {"code": "a", "state": "b", "x": ""}
-    assert callback.is_callback({"code": "a"})
-    assert not callback.is_callback({"x": "1"})
+    assert address.parse_query("?code=a&state=b&x=") == {"code": "a", "state": "b", "x": ""}
+    assert address.is_callback({"code": "a"})
+    assert not address.is_callback({"x": "1"})
 
 
 def test_success_consumes_attempt_once() -> None:
@@ -87,8 +87,8 @@ def test_code_missing_with_good_state() -> None:
 
 
 def test_strip_callback_params() -> None:
-    assert callback.strip_callback_params("?code=a&state=b") == ""
-    assert callback.strip_callback_params("?lang=de&code=a&error=x") == "?lang=de"
+    assert address.strip_callback_params("?code=a&state=b") == ""
+    assert address.strip_callback_params("?lang=de&code=a&error=x") == "?lang=de"
 
 
 # --- answers that are not ours (hardening) ---------------------------------------------------

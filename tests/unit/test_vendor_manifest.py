@@ -33,10 +33,11 @@ def test_page_and_config_point_only_at_vendored_files() -> None:
         assert source.startswith("./"), source
     files = vendor_runtime.load_manifest()["files"]
     assert config["interpreter"].removeprefix("./static/vendor/") in files
-    # Wheels the page unpacks at start-up (none once pyodide-http is loaded on demand).
-    wheels = [s for s in config.get("files", {}) if s.endswith(".whl")]
-    assert all(w.removeprefix("./static/vendor/") in files for w in wheels)
-    assert f"{vendor_runtime.WHEELS_DIR}/{vendor_runtime.PYODIDE_HTTP_WHEEL}" in files
+    # No wheel at boot: pyodide-http is opt-in, loaded by app/xhr.py from a vendored file.
+    assert not [s for s in config["files"] if s.endswith(".whl")]
+    from app import xhr
+
+    assert xhr.WHEEL.removeprefix("static/vendor/") in files
 
 
 def test_manifest_is_valid_json_with_sorted_files() -> None:

@@ -1,0 +1,351 @@
+"""The protocol core: build every request the app sends, read every answer it gets.
+
+No I/O, no clock, no sleep (the h11 / oauthlib way): functions take values and return
+``HttpRequest`` values, tokens, API data or typed errors. The clients (``app.tokens``,
+``app.api``) send what is built here over an injected transport.
+
+Error bodies come in three shapes and all are understood: ilert's ``{"code", "error"}``,
+RFC 6749's ``{"error", "error_description", "error_uri"}`` and the REST API's
+``{"status", "message", "code"}``; a ``WWW-Authenticate: Bearer error="invalid_token"``
+header marks a dead access token whatever the body says.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from urllib.parse import quote, urlencode
+
+from app import backoff, scopes
+from app.errors import (
+    ApiError,
+    HttpError,
+    InvalidTokenResponse,
+    MalformedResponse,
+    NonJsonResponse,
+    OAuthError,
+    RateLimited,
+    RoleForbidden,
+    ScopeNotGranted,
+    ServerError,
+)
+from app.http import HttpRequest, HttpResponse
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+PAGE_SIZES = {"/alert-sources": 50, "/alerts": 100, "/schedules": 20, "/on-calls": 250}
+
+
+# --- tokens ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    expires_at: float  # absolute, seconds since the epoch (from expires_in + our clock)
+    scope: str = ""
+    token_type: str = "Bearer"
+    refresh_token: str | None = None
+    refresh_expires_at: float | None = None
+    obtained_at: float = 0.0
+
+    def seconds_left(self, now: float) -> float:
+        return self.expires_at - now
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object) -> TokenSet | None:
+        """Tolerant load from storage: anything unusable is None (treated as signed out)."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(
+                access_token=str(data["access_token"]),
+                expires_at=float(data["expires_at"]),
+                scope=str(data.get("scope") or ""),
+                token_type=str(data.get("token_type") or "Bearer"),
+                refresh_token=data.get("refresh_token") or None,
+                refresh_expires_at=(
+                    float(data["refresh_expires_at"]) if data.get("refresh_expires_at") else None
+                ),
+                obtained_at=float(data.get("obtained_at") or 0),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def _form(url: str, data: dict[str, str]) -> HttpRequest:
+    return HttpRequest(
+        "POST",
+        url,
+        (("Accept", JSON), ("Content-Type", FORM)),
+        urlencode(data).encode("ascii"),
+    )
+
+
+def exchange_request(
+    token_url: str, client_id: str, code: str, verifier: str, redirect_uri: str
+) -> HttpRequest:
+    """Code + PKCE verifier → tokens. ``redirect_uri`` is the authorize request's, exactly
+    (RFC 6749 §4.1.3 requires it; ilert ignores it or checks it)."""
+    data = {
+        "client_id": client_id,
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+    }
+    if redirect_uri:
+        data["redirect_uri"] = redirect_uri
+    return _form(token_url, data)
+
+
+def refresh_request(token_url: str, client_id: str, refresh_token: str) -> HttpRequest:
+    return _form(
+        token_url,
+        {"client_id": client_id, "grant_type": "refresh_token", "refresh_token": refresh_token},
+    )
+
+
+def token_info_request(url: str, access_token: str) -> HttpRequest:
+    return _form(url, {"token": access_token})
+
+
+def revoke_request(url: str, client_id: str, refresh_token: str) -> HttpRequest:
+    """RFC 7009: a public client names itself (client_id) and says what it revokes."""
+    return _form(
+        url, {"token": refresh_token, "token_type_hint": "refresh_token", "client_id": client_id}
+    )
+
+
+def form_fields(request: HttpRequest) -> dict[str, str]:
+    """The form a request carries (for the flow log, which redacts the secrets)."""
+    from urllib.parse import parse_qsl
+
+    if request.body is None or request.header("Content-Type") != FORM:
+        return {}
+    return dict(parse_qsl(request.body.decode("ascii")))
+
+
+def token_set(
+    resp: HttpResponse, now: float, previous: TokenSet | None = None, grant: str = ""
+) -> TokenSet:
+    """A 2xx token response → TokenSet, validated; any other answer → its typed error."""
+    if not 200 <= resp.status < 300:
+        raise token_error(resp, grant)
+    data = resp.json_or_none()
+    if data is None and resp.body.strip() and not resp.is_json:
+        raise NonJsonResponse(resp.status, "a page instead of a token response")
+    if not isinstance(data, dict):
+        raise MalformedResponse(resp.status, "the token response is not a JSON object")
+    access = data.get("access_token")
+    if not isinstance(access, str) or not access:
+        raise InvalidTokenResponse(resp.status, "it carries no access_token")
+    token_type = data.get("token_type")
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        raise InvalidTokenResponse(
+            resp.status, f"token_type is {token_type!r}, but only Bearer tokens can be used"
+        )
+    expires_in = data.get("expires_in")
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)):
+        raise InvalidTokenResponse(resp.status, "expires_in is missing or not a number")
+    if expires_in <= 0:
+        raise InvalidTokenResponse(resp.status, f"expires_in is {expires_in}, not positive")
+    refresh = data.get("refresh_token")
+    if isinstance(refresh, str) and refresh:
+        rt_in = data.get("refresh_token_expires_in")
+        ok = isinstance(rt_in, (int, float)) and not isinstance(rt_in, bool) and rt_in > 0
+        rt_at = now + float(rt_in) if ok else None
+    elif previous is not None:  # no rotation: keep the refresh token we have
+        refresh, rt_at = previous.refresh_token, previous.refresh_expires_at
+    else:
+        refresh, rt_at = None, None
+    scope = data.get("scope")
+    if not isinstance(scope, str):
+        scope = previous.scope if previous else ""
+    return TokenSet(
+        access_token=access,
+        expires_at=now + float(expires_in),
+        scope=scope,
+        token_type="Bearer",
+        refresh_token=refresh,
+        refresh_expires_at=rt_at,
+        obtained_at=now,
+    )
+
+
+def token_info(resp: HttpResponse) -> dict:
+    if not 200 <= resp.status < 300:
+        raise token_error(resp)
+    data = resp.json_or_none()
+    if not isinstance(data, dict):
+        raise MalformedResponse(resp.status, "token_info did not return an object")
+    return data
+
+
+def revoked(resp: HttpResponse) -> None:
+    """RFC 7009: 200 (also for an unknown token); anything else is the server's refusal."""
+    if not 200 <= resp.status < 300:
+        raise token_error(resp)
+
+
+def oauth_fields(resp: HttpResponse) -> tuple[str, str] | None:
+    """(code, description) of an OAuth error in any shape, or None."""
+    body = resp.json_or_none()
+    if isinstance(body, dict):
+        code, text = body.get("code"), body.get("error")
+        if isinstance(code, str) and code and not isinstance(body.get("status"), int):
+            return code, text if isinstance(text, str) else ""  # ilert: {"code", "error"}
+        if isinstance(text, str) and text:  # RFC 6749
+            desc = body.get("error_description")
+            desc = desc if isinstance(desc, str) else ""
+            uri = body.get("error_uri")
+            if isinstance(uri, str) and uri:
+                desc = f"{desc} (see {uri})" if desc else f"see {uri}"
+            return text, desc
+    challenge = bearer_challenge(resp.headers.get("www-authenticate", ""))
+    if challenge.get("error"):
+        return challenge["error"], challenge.get("error_description", "")
+    return None
+
+
+def token_error(resp: HttpResponse, grant: str = "", attempt: int = 0) -> HttpError:
+    """The typed error for a non-2xx answer from a token endpoint."""
+    if resp.status == 429:
+        return RateLimited(backoff.delay(attempt))
+    if resp.status >= 500:  # transient whatever the body says: retry later, don't sign out
+        fields = oauth_fields(resp)
+        return ServerError(resp.status, backoff.delay(attempt), fields[1] if fields else "")
+    fields = oauth_fields(resp)
+    if fields:
+        return OAuthError(resp.status, fields[0], fields[1], grant)
+    if resp.body.strip() and not resp.is_json:
+        return NonJsonResponse(resp.status, "error page instead of JSON")
+    return MalformedResponse(resp.status, "unexpected error body")
+
+
+_PARAM_RE = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+
+
+def bearer_challenge(header: str) -> dict[str, str]:
+    """The parameters of a ``Bearer`` challenge in WWW-Authenticate (RFC 6750 §3)."""
+    if not header.strip().lower().startswith("bearer"):
+        return {}
+    return {m[1].lower(): (m[2] if m[2] is not None else m[3]) for m in _PARAM_RE.finditer(header)}
+
+
+# --- the REST API ------------------------------------------------------------------------
+
+
+def api_request(
+    api_base: str,
+    method: str,
+    path: str,
+    access_token: str,
+    params: object = None,
+    body: object = None,
+) -> HttpRequest:
+    url = api_base.rstrip("/") + path
+    if params:
+        url += "?" + urlencode(params, doseq=True)
+    headers: tuple[tuple[str, str], ...] = (
+        ("Authorization", f"Bearer {access_token}"),
+        ("Accept", JSON),
+    )
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode("utf-8")
+        headers += (("Content-Type", JSON),)
+    return HttpRequest(method.upper(), url, headers, data)
+
+
+def is_unauthorized(resp: HttpResponse) -> bool:
+    """401, or a Bearer challenge naming the token invalid (some servers send it with 400)."""
+    if resp.status == 401:
+        return True
+    return bearer_challenge(resp.headers.get("www-authenticate", "")).get("error") == (
+        "invalid_token"
+    )
+
+
+def api_result(
+    resp: HttpResponse, method: str, path: str, granted_scope: str, attempt: int = 0
+) -> object:
+    """A REST answer → its JSON (None for an empty 2xx body) or the typed error."""
+    status = resp.status
+    if status == 429:
+        raise RateLimited(backoff.delay(attempt))
+    if status >= 500:
+        raise ServerError(status, backoff.delay(attempt), _message(resp))
+    data = resp.json_or_none()
+    if 200 <= status < 300:
+        if not resp.body.strip():
+            return None
+        if data is None:
+            if resp.is_json:
+                raise MalformedResponse(status, "the body is not valid JSON")
+            raise NonJsonResponse(status, "a page instead of JSON")
+        return data
+    if status == 403:
+        name = scopes.scope_for_path(path.split("?")[0]) or ""
+        level = scopes.level_for_method(method)
+        if name and scopes.allows(granted_scope, name, level):
+            raise RoleForbidden(403, _message(resp))
+        raise ScopeNotGranted(name, level)
+    if data is None and resp.body.strip():
+        raise NonJsonResponse(status, "a page instead of JSON")
+    if isinstance(data, dict):
+        raise ApiError(status, _message(resp), str(data.get("code") or ""))
+    raise ApiError(status, "")
+
+
+def _message(resp: HttpResponse) -> str:
+    data = resp.json_or_none()
+    if not isinstance(data, dict):
+        return ""
+    for key in ("message", "error_description", "error"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def page_params(path: str, page: int, params: dict | None = None) -> tuple[dict, int]:
+    """Query for page ``page`` of a list (ilert: start-index, max-results) and its size."""
+    size = PAGE_SIZES.get(path, 50)
+    return {**(params or {}), "start-index": page * size, "max-results": size}, size
+
+
+def segment(value: object) -> str:
+    return quote(str(value), safe="")
+
+
+def response_summary(resp: HttpResponse) -> dict:
+    """A short description of an answer for the flow log (never the full data)."""
+    out: dict = {"content-type": resp.content_type or "-", "bytes": len(resp.body)}
+    data = resp.json_or_none()
+    if isinstance(data, list):
+        out["items"] = len(data)
+    elif isinstance(data, dict):
+        out["fields"] = sorted(data)[:15]
+        for key in (
+            "status",
+            "code",
+            "message",
+            "error",
+            "error_description",
+            "token_type",
+            "expires_in",
+            "scope",
+            "active",
+            "username",
+            "tenant_id",
+            "app_id",
+        ):
+            if key in data and not isinstance(data[key], (dict, list)):
+                out[key] = data[key]
+    elif resp.body.strip() and resp.is_json:
+        out["json"] = "malformed"
+    return out

@@ -1,0 +1,523 @@
+"""The App: boot, sign-in, the redirect back, refresh, sign-out — and nothing else.
+
+Every decision about the session comes from ``app.flow.step`` (the pure state machine);
+this class carries it out: it sends what the decision says, shows the view and the notice,
+and keeps what a Retry may run. The panels, the token card, the settings and the log live
+in their own modules of ``app.ui``. Data from ilert is only ever set as text.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+
+from app import browser as b
+from app import config, errors, flow, storage
+from app.flow import Event
+from app.flowlog import FlowLog
+from app.keys import TOKENS_KEY
+from app.net_settings import XHR, NetSettings
+from app.ui import actions, notices
+from app.ui import log as log_view
+from app.ui import settings as settings_ui
+
+ATTEMPT_MAX_AGE = 600.0  # seconds: an older stored sign-in attempt is discarded
+
+
+# The panels, the token card and the HTTP clients are imported when first needed (lazily):
+# the first screen (sign-in, settings, log) needs none of them, and every import delays it.
+
+
+class PageTransport:
+    """The chosen transport, created on first use (fetch by default, or pyodide-http)."""
+
+    def __init__(self, net: NetSettings) -> None:
+        self.net = net
+        self.inner = None
+
+    async def send(self, request, timeout):
+        if self.inner is None:
+            if self.net.transport == XHR:
+                from app import xhr
+
+                self.inner = await xhr.load_transport()
+            else:
+                from app.fetch import FetchTransport
+
+                self.inner = FetchTransport()
+        return await self.inner.send(request, timeout)
+
+
+class App:
+    def __init__(
+        self, defaults: dict | None, session_store: storage.Storage, local_store: storage.Storage
+    ) -> None:
+        self.defaults = defaults or {}
+        self.session_store = session_store
+        self.local_store = local_store
+        self.settings = config.merge(self.defaults, settings_ui.saved(local_store))
+        self.net = settings_ui.saved_net(local_store)
+        self.picker = None  # the scope picker, built with the settings form
+        self.log = FlowLog()
+        log_view.restore(self.log, session_store)
+        self.actions = actions.Actions(self.on_error)
+        self.state = flow.SIGNED_OUT
+        self.retry: tuple[str, str, Callable[[], Awaitable[None]]] | None = None
+        self.retry_timer: int | None = None
+        self.ticker: tuple[int, object] | None = None
+        self.next_auto_refresh = 0.0
+        self.load_notice = False  # the notice shown tells of a failed data load
+        self.sources: dict[str, dict] = {}
+        self._session = None
+        self._api = None
+        self._transport: PageTransport | None = None
+        self._proxies: list[object] = []
+
+    # --- lazily built clients (the first screen needs no HTTP code) ------------------
+
+    @property
+    def transport(self) -> PageTransport:
+        if self._transport is None:
+            self._transport = PageTransport(self.net)
+        return self._transport
+
+    @property
+    def session(self):  # -> app.session.Session
+        if self._session is None:
+            from app.session import Session
+            from app.tokens import TokenClient
+
+            client = TokenClient.from_settings(
+                self.settings, self.transport, log=self.log, timeout=self.net.timeout
+            )
+            self._session = Session(self.session_store, client)
+        return self._session
+
+    def api(self):  # -> app.api.ApiClient
+        if self._api is None:
+            from app.api import ApiClient
+
+            self._api = ApiClient(
+                self.settings.api_base,
+                self.session,
+                self.transport,
+                log=self.log,
+                timeout=self.net.timeout,
+            )
+        return self._api
+
+    def has_stored_session(self) -> bool:
+        return self.session_store.get(TOKENS_KEY) is not None
+
+    # --- boot ----------------------------------------------------------------------------
+
+    def start(self, callback_params: dict[str, str] | None, config_found: bool) -> None:
+        """Make "Sign in" usable at once; render the rest (settings, log) a moment later."""
+        root = b.document.documentElement
+        root.setAttribute("data-busy", "")  # until finish_start has run
+        # (The sign-in button's click handler is main.py's, set before this page existed.)
+        self.log.listeners.append(log_view.LogView(self.log, self.session_store))
+        root.setAttribute("data-python-version", sys.version.split()[0])
+        b.by_id("boot").hidden = True
+        b.by_id("sign-in").disabled = False
+        root.setAttribute("data-app-ready", "")
+        b.set_timeout(lambda: self.safe(self.finish_start), 0)
+        if not config_found and not self.settings.client_id:
+            self.show(errors.explain(errors.ConfigError(["no config.json next to the page"])))
+        if callback_params is not None:
+            self.actions.start(
+                "sign-in",
+                "Finishing sign-in",
+                lambda: self.finish_sign_in(callback_params),
+                cancellable=False,
+            )
+        elif self.has_stored_session():
+            self.safe(self.resume)
+
+    def finish_start(self) -> None:
+        try:
+            settings_ui.draw(self)
+            self.wire()
+            log_view.draw(self.log)
+            for section in ("settings-card", "log-card"):
+                b.by_id(section).hidden = False
+        finally:
+            self.actions.release()
+
+    def resume(self) -> None:
+        if not self.session.signed_in:
+            return
+        self.log.step("Session found in this tab's sessionStorage (page reloaded)")
+        self.carry_out(self.decide(Event(flow.RESUMED)))
+
+    # --- the state machine's decisions ------------------------------------------------
+
+    def decide(self, event: Event) -> flow.Decision:
+        decision = flow.step(self.state, event)
+        if not decision.ignored:
+            self.state = decision.state
+        return decision
+
+    def carry_out(
+        self, decision: flow.Decision, retry: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Show what the decision says; start what it says to send."""
+        if decision.ignored:
+            return
+        if decision.view == "signed_in":
+            self.render_signed_in()
+        elif decision.view == "signed_out":
+            self.render_signed_out()
+        if decision.notice is not None:
+            self.retry = None
+            if decision.retry and retry is not None:
+                self.retry = ("retry", "Trying again", retry)
+            self.show(decision.notice)
+            if decision.notice.retry_after and self.retry:
+                self.schedule_retry(decision.notice.retry_after)
+        if decision.send == flow.LOAD_DATA:
+            self.load_data()
+        elif decision.send == flow.SEND_REFRESH:
+            self.refresh_now()
+
+    # --- plumbing: safety, errors, notices ---------------------------------------------
+
+    def safe(self, fn: Callable[..., None], *args: object) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:
+            self.on_error(exc, "")
+
+    def handler(self, fn: Callable[[], None]) -> Callable[[object], None]:
+        def on_event(event: object) -> None:
+            self.safe(fn)
+
+        return on_event
+
+    def log_error(self, exc: BaseException) -> None:
+        ex = errors.explain(exc)
+        if ex.kind == "unexpected":
+            detail = "".join(traceback.format_exception(exc)[-3:])
+            self.log.error(f"Unexpected error: {type(exc).__name__}", detail=detail[-800:])
+        else:
+            self.log.error(f"{ex.kind}: {type(exc).__name__}", detail=str(exc)[:300])
+
+    def on_error(self, exc: BaseException, name: str, retry=None) -> None:
+        """An action failed: the state machine decides what it means."""
+        self.log_error(exc)
+        if self.state in (flow.SIGNED_IN, flow.REFRESHING):
+            self.carry_out(self.decide(Event(flow.API_FAILED, exc)), retry)
+        else:
+            self.retry = ("retry", "Trying again", retry) if retry else None
+            self.show(errors.explain(exc))
+
+    def show(self, ex: errors.Explanation | None) -> None:
+        self.load_notice = False
+        notices.show(ex, retry=self.retry is not None, signing_in=self.state == flow.REDIRECTING)
+
+    def schedule_retry(self, seconds: float) -> None:
+        b.clear_timeout(self.retry_timer)
+        self.log.step(f"Will retry in {seconds:.0f} s (back-off; ilert sends no Retry-After)")
+        self.retry_timer = b.set_timeout(lambda: self.safe(self.retry_now), seconds * 1000)
+
+    def retry_now(self) -> None:
+        b.clear_timeout(self.retry_timer)
+        self.retry_timer = None
+        if self.retry:
+            name, label, work = self.retry
+            self.retry = None
+            self.show(None)
+            self.actions.start(name, label, work)
+
+    # --- wiring ------------------------------------------------------------------------
+
+    def listen(self, node: object, event: str, fn: Callable[[object], None]) -> None:
+        self._proxies.append(b.on(node, event, fn))
+
+    def wire(self) -> None:
+        click = {
+            "reload-data": self.load_data,
+            "refresh-now": self.refresh_now,
+            "token-info": self.show_token_info,
+            "sign-out": self.sign_out,
+            "cancel": self.actions.cancel_all,
+            "log-clear": self.log.clear,
+            "log-copy": lambda: log_view.copy(self.log, notices.status),
+            "settings-reset": lambda: settings_ui.reset(self),
+        }
+        for element_id, fn in click.items():
+            self.listen(b.by_id(element_id), "click", self.handler(fn))
+        for container in ("notice-actions", "sources", "alerts"):
+            self.listen(b.by_id(container), "click", lambda e: self.safe(self.on_action, e))
+        form = b.by_id("settings-form")
+        self.listen(form, "submit", lambda e: self.safe(settings_ui.save, self, e))
+        self.listen(form, "change", lambda e: self.safe(settings_ui.on_picker_change, self, e))
+        self.listen(b.window, "pageshow", lambda e: self.safe(self.on_pageshow, e))
+
+    def on_pageshow(self, event: object) -> None:
+        if getattr(event, "persisted", False) and self.state == flow.REDIRECTING:
+            self.state = flow.SIGNED_OUT  # back from ilert via the bfcache
+            b.by_id("sign-in").disabled = False
+            notices.status("")
+
+    def on_action(self, event: object) -> None:
+        target = b.optional(event.target.closest("button[data-action]"))
+        if target is None:
+            return
+        action = str(target.getAttribute("data-action"))
+        item = b.optional(target.getAttribute("data-id"))
+        item = None if item is None else str(item)
+        if action == errors.SIGN_IN:
+            self.sign_in()
+        elif action == errors.RETRY:
+            self.retry_now()
+        elif action == errors.SETTINGS:
+            settings_ui.open_panel()
+        elif action == "toggle-source" and item is not None:
+            from app.ui import sources
+
+            sources.toggle(self, item)
+        elif action in ("accept", "resolve") and item is not None:
+            from app.ui import alerts
+
+            alerts.act(self, action, item)
+
+    def apply_settings(self, new: config.Settings, net: NetSettings) -> None:
+        self.settings = new
+        self.net = net
+        self._session = None  # rebuilt with the new endpoints (tokens stay in storage)
+        self._api = None
+        self._transport = None
+
+    # --- sign in --------------------------------------------------------------------------
+
+    def sign_in(self) -> None:
+        decision = self.decide(Event(flow.SIGN_IN))
+        if decision.ignored:  # a double click starts one flow only
+            return
+        button = b.by_id("sign-in")
+        button.disabled = True
+        try:
+            from app import authorize
+
+            url = authorize.start(self.settings, self.session_store, b.page_url())
+        except Exception:
+            self.state = flow.SIGNED_OUT
+            button.disabled = False
+            raise
+        self.show(None)
+        self.log.step(
+            "Sign-in started: new PKCE verifier and state stored in this tab; going to ilert",
+            authorize_url=url,
+            tenant=self.settings.tenant or "(none)",
+        )
+        notices.status("Going to ilert to sign in…")
+        b.navigate(url)
+
+    def check_attempt_age(self, params: dict[str, str]) -> None:
+        attempt = storage.peek_attempt(self.session_store)
+        if attempt is not None and time.time() - attempt.created > ATTEMPT_MAX_AGE:
+            storage.take_attempt(self.session_store)
+            if params.get("state"):
+                storage.mark_state_used(self.session_store, params["state"])
+            raise errors.AttemptExpired()
+
+    async def finish_sign_in(self, params: dict[str, str]) -> None:
+        """The redirect back: check it, exchange the code exactly once, then load data."""
+        from app import callback
+
+        if "error" in params:
+            self.log.step("Back from ilert with an error", query=params)
+        else:
+            self.log.step(
+                "Back from ilert with a code; code and state removed from the address bar"
+            )
+        try:
+            self.check_attempt_age(params)
+            result = callback.handle(params, self.session_store)
+        except errors.CallbackError as exc:
+            self.log_error(exc)
+            signed_in = self.has_stored_session() and self.session.signed_in
+            if signed_in and self.state == flow.SIGNED_OUT:
+                self.carry_out(self.decide(Event(flow.RESUMED)))
+            self.carry_out(self.decide(Event(flow.CALLBACK_FAILED, exc)))
+            return
+        self.log.step("State matches this tab's sign-in; verifier taken and deleted from storage")
+        self.decide(Event(flow.CALLBACK))
+        await self.exchange(result.code, result.verifier, result.redirect_uri)
+
+    async def exchange(self, code: str, verifier: str, redirect_uri: str) -> None:
+        try:
+            tokens = await self.session.client.exchange_code(code, verifier, redirect_uri)
+        except Exception as exc:
+            self.log_error(exc)
+
+            async def again() -> None:
+                self.decide(Event(flow.CALLBACK))
+                await self.exchange(code, verifier, redirect_uri)
+
+            decision = self.decide(Event(flow.EXCHANGE_FAILED, exc))
+            self.carry_out(decision, again)
+            return
+        self.session.start(tokens)
+        self.log.step(
+            "Signed in",
+            scope=tokens.scope,
+            expires_in=round(tokens.expires_at - tokens.obtained_at),
+            refresh_token_received=bool(tokens.refresh_token),
+        )
+        self.carry_out(self.decide(Event(flow.EXCHANGED)))
+
+    # --- signed in / out --------------------------------------------------------------------
+
+    def render_signed_in(self) -> None:
+        from app.ui import token_panel
+
+        b.by_id("signed-in").hidden = False
+        b.by_id("token-card").hidden = False
+        b.by_id("sign-in").hidden = True
+        b.document.documentElement.setAttribute("data-signed-in", "")
+        token_panel.draw(self.session)
+        if self.ticker is None:
+            self.ticker = b.set_interval(lambda: self.safe(self.tick), 1000)
+
+    def render_signed_out(self) -> None:
+        from app.ui import panels, token_panel
+
+        b.clear_interval(self.ticker)
+        self.ticker = None
+        for section in ("signed-in", "token-card"):
+            b.by_id(section).hidden = True
+        panels.clear_all()
+        token_panel.clear()
+        self.sources.clear()
+        button = b.by_id("sign-in")
+        button.hidden = False
+        button.disabled = self.state == flow.REDIRECTING
+        b.document.documentElement.removeAttribute("data-signed-in")
+
+    def tick(self) -> None:
+        """Every second: the countdown, the automatic refresh, the end of a session."""
+        from app.ui import token_panel
+
+        session = self.session
+        if session.tokens is None:
+            return
+        token_panel.countdown(session)
+        due = session.refresh_due_in()
+        expired = session.seconds_left() <= 0
+        idle = not self.actions.running("refresh")
+        if due == 0 and idle and time.time() >= self.next_auto_refresh:
+            self.next_auto_refresh = time.time() + 30  # no tight loop if it fails
+            self.log.step("Access token about to expire: refreshing automatically")
+            self.carry_out(self.decide(Event(flow.TIMER, can_refresh=True)))
+        elif expired and not session.can_refresh:
+            self.log.step("Access token expired and there is no refresh token: session ended")
+            session.end()
+            self.carry_out(self.decide(Event(flow.TIMER, can_refresh=False)))
+
+    # --- token actions ----------------------------------------------------------------------
+
+    async def _refresh(self) -> None:
+        from app.ui import token_panel
+
+        before = self.session.tokens
+        if self.state == flow.SIGNED_IN:
+            self.state = flow.REFRESHING
+        try:
+            fresh = await self.session.refresh()
+        except Exception as exc:
+            self.log_error(exc)
+            self.carry_out(self.decide(Event(flow.REFRESH_FAILED, exc)), self._refresh)
+            return
+        rotated = bool(before and fresh.refresh_token != before.refresh_token)
+        self.log.step("Access token refreshed", scope=fresh.scope, refresh_token_rotated=rotated)
+        self.decide(Event(flow.REFRESHED))
+        token_panel.draw(self.session)
+        notices.status("Access token refreshed.")
+
+    def refresh_now(self) -> None:
+        # Not cancellable: the refresh is shared by every waiting call, and its answer must
+        # be kept (a cancelled one would leave the state machine in "refreshing").
+        self.actions.start(
+            "refresh",
+            "Refreshing the access token",
+            self._refresh,
+            button="refresh-now",
+            cancellable=False,
+        )
+
+    def show_token_info(self) -> None:
+        async def info() -> None:
+            from app.ui import token_panel
+
+            data = await self.session.client.token_info(self.session.current().access_token)
+            token_panel.draw_token_info(data)
+
+        self.actions.start(
+            "token-info", "Asking the server about the access token", info, button="token-info"
+        )
+
+    def sign_out(self) -> None:
+        async def out() -> None:
+            had_refresh = self.session.can_refresh
+            decision = self.decide(Event(flow.SIGN_OUT))
+            failure = await self.session.sign_out()
+            self.carry_out(decision)
+            self.show(None)
+            if not had_refresh:
+                text = (
+                    "Signed out: everything stored for the session was removed. The access "
+                    "token stays valid at ilert until it expires (ilert revokes refresh "
+                    "tokens only)."
+                )
+            elif failure is None:
+                text = (
+                    "Signed out: the refresh token was revoked at ilert and everything stored "
+                    "for the session was removed."
+                )
+            elif isinstance(failure, errors.NetworkError):
+                text = (
+                    "Signed out here, but ilert could not be reached to revoke the refresh "
+                    "token; you can remove the app's access in ilert's settings."
+                )
+            else:
+                text = (
+                    "Signed out here, but the server refused to revoke the refresh token ("
+                    + str(failure)[:200]
+                    + "); you can remove the app's access in ilert's settings."
+                )
+            self.log.step("Signed out", refresh_token_revoked=failure is None and had_refresh)
+            notices.status(text)
+
+        self.actions.start("sign-out", "Signing out", out, button="sign-out", cancellable=False)
+
+    # --- data -------------------------------------------------------------------------------
+
+    def load_data(self) -> None:
+        self.actions.start(
+            "load-data", "Loading your ilert data", self._load_data, button="reload-data"
+        )
+
+    async def _load_data(self) -> None:
+        from app.ui import panels
+
+        if not self.session.signed_in:  # ended meanwhile (expiry tick, sign-out)
+            return
+        failures = await panels.load_all(self)
+        if not failures:
+            notices.status("Your ilert data is up to date.")
+            if self.load_notice and self.state == flow.SIGNED_IN:
+                self.load_notice = False
+                self.show(None)  # the failure it told of is over
+            return
+        notices.status("Some of your ilert data could not be loaded; see the panels.")
+        self.log_error(failures[0])
+
+        async def again() -> None:
+            await self._load_data()
+
+        self.carry_out(self.decide(Event(flow.API_FAILED, failures[0])), again)
+        self.load_notice = True

@@ -1,0 +1,47 @@
+"""The four data panels, loaded concurrently; each shows its own error.
+
+One panel's failure (403, 404, network, timeout ...) never stops or blanks the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from app import browser as b
+from app import errors, scopes
+from app.ui import alerts, notices, oncall, profile, sources
+
+PANELS = (profile, sources, alerts, oncall)
+
+
+async def load_one(app, module) -> BaseException | None:
+    """Load one panel; its error (if any) is drawn in it and returned."""
+    panel = b.by_id(module.PANEL)
+    if not app.session.allows(module.SCOPE, scopes.READ):
+        b.clear(panel)
+        notices.not_granted(panel, module.SCOPE, scopes.READ)
+        return None
+    panel.setAttribute("aria-busy", "true")
+    try:
+        await module.load(app, panel)
+    except errors.ScopeNotGranted as exc:
+        b.clear(panel)
+        notices.not_granted(panel, exc.scope, exc.level)
+    except Exception as exc:
+        b.clear(panel)
+        notices.inline(panel, errors.explain(exc))
+        return exc
+    finally:
+        panel.removeAttribute("aria-busy")
+    return None
+
+
+async def load_all(app) -> list[BaseException]:
+    """Every panel at once; the errors of those that failed, in panel order."""
+    results = await asyncio.gather(*(load_one(app, m) for m in PANELS))
+    return [r for r in results if r is not None]
+
+
+def clear_all() -> None:
+    for module in PANELS:
+        b.clear(b.by_id(module.PANEL))

@@ -1,0 +1,143 @@
+"""The API client's retry policy over a fake async transport: no network, no sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from app import errors
+from app.api import ApiClient
+from app.http import HttpRequest, HttpResponse
+from app.protocol import TokenSet
+from app.session import Session
+from app.storage import MemoryStorage
+from app.tokens import TokenClient
+
+run = asyncio.run
+
+
+class FakeServer:
+    """Answers like ilert: the API accepts only ``valid`` tokens; /token issues new ones."""
+
+    def __init__(self) -> None:
+        self.valid = {"AT1"}
+        self.issued = 1
+        self.requests: list[HttpRequest] = []
+        self.api_status: list[int] = []  # forced statuses for the next API calls
+        self.refresh_answer: tuple[int, dict] | None = None
+
+    async def send(self, request: HttpRequest, timeout: float = 15.0) -> HttpResponse:
+        self.requests.append(request)
+        await asyncio.sleep(0)  # let concurrent callers interleave
+        if request.url.endswith("/token"):
+            await asyncio.sleep(0.01)
+            if self.refresh_answer:
+                status, body = self.refresh_answer
+                return self._json(status, body)
+            self.issued += 1
+            token = f"AT{self.issued}"
+            self.valid = {token}
+            return self._json(
+                200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
+            )
+        if self.api_status:
+            return self._json(self.api_status.pop(0), {"status": 0})
+        auth = request.header("Authorization") or ""
+        if auth.removeprefix("Bearer ") not in self.valid:
+            return self._json(401, {"status": 401, "code": "UNAUTHORIZED"})
+        return self._json(200, {"username": "alice"})
+
+    @staticmethod
+    def _json(status: int, body: object) -> HttpResponse:
+        return HttpResponse(status, {"content-type": "application/json"}, json.dumps(body).encode())
+
+    def count(self, suffix: str) -> int:
+        return sum(r.url.split("?")[0].endswith(suffix) for r in self.requests)
+
+
+def setup(refresh: str | None = "RT") -> tuple[FakeServer, Session, ApiClient]:
+    server = FakeServer()
+    client = TokenClient("cid", "https://x/token", "https://x/info", "https://x/revoke", server)
+    session = Session(MemoryStorage(), client, clock=lambda: 1000.0)
+    session.start(TokenSet("AT1", 4600.0, "profile offline_access", refresh_token=refresh))
+    return server, session, ApiClient("https://x/api", session, server)
+
+
+def test_401_refreshes_once_and_retries_once() -> None:
+    server, session, api = setup()
+    server.valid = set()  # AT1 expired at the server
+    assert run(api.current_user()) == {"username": "alice"}
+    assert server.count("/token") == 1 and server.count("/users/current") == 2
+    assert session.tokens.access_token == "AT2"
+
+
+def test_concurrent_401s_wait_for_one_refresh() -> None:
+    server, session, api = setup()
+    server.valid = set()
+
+    async def many() -> list:
+        return await asyncio.gather(*(api.current_user() for _ in range(8)))
+
+    assert run(many()) == [{"username": "alice"}] * 8
+    assert server.count("/token") == 1 and session.refresh_count == 1
+
+
+def test_401_after_refresh_gives_up_without_a_loop() -> None:
+    server, session, api = setup()
+    server.api_status = [401, 401, 401, 401]
+    with pytest.raises(errors.SessionEnded):
+        run(api.current_user())
+    assert server.count("/token") == 1 and server.count("/users/current") == 2
+    assert not session.signed_in
+
+
+def test_401_without_refresh_token_ends_without_a_request() -> None:
+    server, session, api = setup(refresh=None)
+    server.valid = set()
+    with pytest.raises(errors.SessionEnded):
+        run(api.current_user())
+    assert server.count("/token") == 0 and not session.signed_in
+
+
+def test_refresh_refused_with_invalid_client_ends_the_session_for_every_waiter() -> None:
+    server, session, api = setup()
+    server.valid = set()
+    server.refresh_answer = (401, {"error": "invalid_client", "error_description": "unknown"})
+
+    async def two() -> list:
+        return await asyncio.gather(api.current_user(), api.current_user(), return_exceptions=True)
+
+    results = run(two())
+    assert all(isinstance(r, errors.OAuthError) and r.code == "invalid_client" for r in results)
+    assert server.count("/token") == 1 and not session.signed_in
+
+
+def test_a_cancelled_caller_does_not_cancel_the_shared_refresh() -> None:
+    server, _session, api = setup()
+    server.valid = set()
+
+    async def scenario() -> object:
+        first = asyncio.ensure_future(api.current_user())
+        second = asyncio.ensure_future(api.current_user())
+        await asyncio.sleep(0.005)  # both are waiting for the refresh now
+        first.cancel()
+        return await second
+
+    assert run(scenario()) == {"username": "alice"}
+    assert server.count("/token") == 1
+
+
+def test_429_and_5xx_back_off_grows_and_resets() -> None:
+    server, _session, api = setup()
+    server.api_status = [429, 503, 502]
+    delays = []
+    for _ in range(3):
+        with pytest.raises((errors.RateLimited, errors.ServerError)) as info:
+            run(api.current_user())
+        delays.append(info.value.retry_after)
+    assert 10 <= delays[0] <= 12 and 20 <= delays[1] <= 22 and delays[2] == 30
+    assert run(api.current_user()) == {"username": "alice"}
+    assert api.failures == 0
+    assert server.count("/users/current") == 4  # no hidden retries
