@@ -9,8 +9,22 @@ from urllib.parse import quote, urlencode
 
 from app import pkce
 from app.config import Settings, validate
-from app.errors import ConfigError
+from app.errors import AppError, ConfigError, Explanation
 from app.storage import Attempt, Storage, save_attempt
+
+
+class AttemptNotStored(AppError):
+    """The browser refused to keep the sign-in attempt: going to the server would lose it."""
+
+    def explanation(self) -> Explanation:
+        return Explanation(
+            "This browser refused to store the sign-in for the way back (storage full or "
+            "disabled), so it was not started. Close other tabs of this site or allow "
+            "storage for it, then try again.",
+            (),
+            "warning",
+            kind="attempt_not_stored",
+        )
 
 
 def new_state() -> str:
@@ -52,5 +66,9 @@ def start(
     verifier = pkce.new_verifier()
     state = new_state()
     redirect_uri = settings.effective_redirect_uri(page_url)
-    save_attempt(storage, Attempt(verifier, state, redirect_uri, clock()))
+    # The attempt records its server: the callback exchanges the code there, and the
+    # session is bound to it, even if the settings change meanwhile.
+    attempt = Attempt(verifier, state, redirect_uri, clock(), settings.endpoints().to_dict())
+    if not save_attempt(storage, attempt):
+        raise AttemptNotStored()  # in memory only: the redirect would lose it
     return build_url(settings, redirect_uri, state, pkce.challenge_s256(verifier))

@@ -155,6 +155,46 @@ class RoleForbidden(HttpError):
         super().__init__(status, message)
 
 
+class InfoRefused(HttpError):
+    """The token info / introspection endpoint answered, but refused (401, 403, an OAuth error).
+
+    Not a network failure and not the end of the session: RFC 7662 lets a server demand
+    its own credentials for introspection, which a public client does not have.
+    """
+
+    def __init__(self, status: int, reason: str = "", introspection: bool = False) -> None:
+        super().__init__(status, reason)
+        self.reason = reason
+        self.introspection = introspection
+
+    def explanation(self) -> Explanation:
+        what = "introspect the access token (RFC 7662)" if self.introspection else "give token info"
+        text = f"The server refused to {what}: HTTP {self.status}"
+        text += f" ({self.reason[:200]})." if self.reason else "."
+        if self.introspection:
+            text += (
+                " RFC 7662 lets a server require credentials for introspection, and a public "
+                "client has only its access token (django-oauth-toolkit accepts it when it "
+                "carries the 'introspection' scope). You are still signed in."
+            )
+        else:
+            text += " You are still signed in; the other functions are not affected."
+        return Explanation(text, (), "info", kind="info_refused")
+
+
+class NotOffered(AppError):
+    """The server of this session has no such endpoint (no revocation, no token info)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+    def explanation(self) -> Explanation:
+        return Explanation(
+            f"The server of this session offers no {self.what}.", (), "info", kind="not_offered"
+        )
+
+
 class ScopeNotGranted(AppError):
     """The granted scope does not cover this call. Shown as information, not as an error."""
 
@@ -200,6 +240,9 @@ class Explanation:
 
 def explain(exc: BaseException) -> Explanation:
     """A message for a person and a way forward, for any exception (unknown ones included)."""
+    hook = getattr(exc, "explanation", None)
+    if callable(hook):  # errors that explain themselves (ignored callback, issuer, storage)
+        return hook()
     if isinstance(exc, ConsentDenied):
         return Explanation(
             "You declined access in ilert, so the app is not signed in. "

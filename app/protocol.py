@@ -21,6 +21,7 @@ from app import backoff, scopes
 from app.errors import (
     ApiError,
     HttpError,
+    InfoRefused,
     InvalidTokenResponse,
     MalformedResponse,
     NonJsonResponse,
@@ -113,6 +114,24 @@ def token_info_request(url: str, access_token: str) -> HttpRequest:
     return _form(url, {"token": access_token})
 
 
+def introspection_request(url: str, client_id: str, access_token: str) -> HttpRequest:
+    """RFC 7662: the token, its type, and who asks (a public client: its client_id).
+
+    The server may require the caller to authenticate; a public client has no secret, so
+    the access token itself is offered as Bearer (RFC 7662 §2.1 allows "a separate OAuth
+    2.0 access token"; a server that does not accept it answers 401/403).
+    """
+    request = _form(
+        url, {"token": access_token, "token_type_hint": "access_token", "client_id": client_id}
+    )
+    return HttpRequest(
+        request.method,
+        request.url,
+        (*request.headers, ("Authorization", f"Bearer {access_token}")),
+        request.body,
+    )
+
+
 def revoke_request(url: str, client_id: str, refresh_token: str) -> HttpRequest:
     """RFC 7009: a public client names itself (client_id) and says what it revokes."""
     return _form(
@@ -176,7 +195,12 @@ def token_set(
     )
 
 
-def token_info(resp: HttpResponse) -> dict:
+def token_info(resp: HttpResponse, introspection: bool = False) -> dict:
+    """ilert's token_info or an RFC 7662 answer; a refusal is InfoRefused (still signed in)."""
+    if resp.status in (401, 403) or (400 <= resp.status < 500 and resp.status != 429):
+        fields = oauth_fields(resp)
+        reason = ": ".join(f for f in fields if f) if fields else ""
+        raise InfoRefused(resp.status, reason, introspection)
     if not 200 <= resp.status < 300:
         raise token_error(resp)
     data = resp.json_or_none()

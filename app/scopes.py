@@ -31,6 +31,8 @@ SCOPES: tuple[ScopeInfo, ...] = (
     ScopeInfo("schedule", "schedules and who is on call", ("/schedules", "/on-calls")),
     ScopeInfo("source", "alert sources", ("/alert-sources",)),
     ScopeInfo("support_hour", "support hours", ("/support-hours",)),
+    # In ilert's scope list; its API path is undocumented, so no path is opened by it here.
+    ScopeInfo("monitor", "heartbeat monitors", ()),
     ScopeInfo("action", "alert actions", ("/alert-actions",)),
     ScopeInfo("connector", "connectors", ("/connectors",)),
     ScopeInfo("maintenance", "maintenance windows", ("/maintenance-windows",)),

@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable
 
 from app import scopes
+from app.config import Endpoints, SettingsError
 from app.errors import OAuthError, SessionEnded
 from app.keys import TOKENS_KEY
 from app.protocol import TokenSet
-from app.storage import Storage, clear_all, get_json, set_json, take_attempt
+from app.storage import Storage, clear_all, get_json, remove_quietly, save_tokens, take_attempt
 from app.tokens import TokenClient
 
 REFRESH_MARGIN = 60.0  # ilert's CLI refreshes when less than 60 s of validity remain
@@ -38,7 +39,17 @@ class Session:
         self.clock = clock
         self.on_change = on_change
         self._refreshing: asyncio.Future | None = None
-        self.tokens: TokenSet | None = TokenSet.from_dict(get_json(store, TOKENS_KEY))
+        stored = get_json(store, TOKENS_KEY)
+        self.tokens: TokenSet | None = TokenSet.from_dict(stored)
+        # The server the tokens came from (recorded with them): every later call of this
+        # session goes there, whatever the settings say meanwhile. None: not recorded.
+        self.endpoints: Endpoints | None = None
+        if self.tokens is not None and isinstance(stored, dict) and "endpoints" in stored:
+            try:
+                self.endpoints = Endpoints.from_dict(stored["endpoints"])
+            except SettingsError:  # tampered with: never send a token to what it names
+                self.tokens = None
+                remove_quietly(store, TOKENS_KEY)
         self.refresh_count = 0
 
     # --- state ---------------------------------------------------------------------
@@ -81,13 +92,27 @@ class Session:
     def _set(self, tokens: TokenSet | None) -> None:
         self.tokens = tokens
         if tokens is None:
-            self.store.remove(TOKENS_KEY)
+            self.endpoints = None
+            save_tokens(self.store, None)
         else:
-            set_json(self.store, TOKENS_KEY, tokens.to_dict())
+            # Tokens first (they may push the flow log out), with their server, in one write.
+            record = tokens.to_dict()
+            if self.endpoints is not None:
+                record["endpoints"] = self.endpoints.to_dict()
+            save_tokens(self.store, record)
         if self.on_change:
             self.on_change(tokens)
 
-    def start(self, tokens: TokenSet) -> None:
+    def start(
+        self,
+        tokens: TokenSet,
+        endpoints: Endpoints | None = None,
+        client: TokenClient | None = None,
+    ) -> None:
+        """Begin a session bound to ``endpoints`` (and the client that talks to them)."""
+        self.endpoints = endpoints
+        if client is not None:
+            self.client = client
         self._set(tokens)
 
     def current(self) -> TokenSet:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from app import protocol
+from app.errors import NotOffered
 from app.flowlog import FlowLog
 from app.http import DEFAULT_TIMEOUT, HttpRequest, HttpResponse, Transport
 from app.protocol import TokenSet
@@ -44,6 +45,7 @@ class TokenClient:
         revoke_url: str,
         transport: Transport,
         *,
+        info_kind: str = "token_info",
         clock: Callable[[], float] = time.time,
         log: FlowLog | None = None,
         timeout: float = DEFAULT_TIMEOUT,
@@ -51,7 +53,8 @@ class TokenClient:
         self.client_id = client_id
         self.token_url = token_url
         self.token_info_url = token_info_url
-        self.revoke_url = revoke_url
+        self.revoke_url = revoke_url  # "" = the server offers no revocation
+        self.info_kind = info_kind  # "token_info" (ilert) or "introspection" (RFC 7662)
         self.transport = transport
         self.clock = clock
         self.log = log or FlowLog(clock)
@@ -67,6 +70,23 @@ class TokenClient:
             transport,
             **kwargs,
         )
+
+    @classmethod
+    def from_endpoints(cls, endpoints, transport: Transport, **kwargs) -> TokenClient:
+        """A client bound to one server (a session's recorded ``config.Endpoints``)."""
+        return cls(
+            endpoints.client_id,
+            endpoints.token,
+            endpoints.info,
+            endpoints.revoke,
+            transport,
+            info_kind=endpoints.info_kind,
+            **kwargs,
+        )
+
+    @property
+    def introspection(self) -> bool:
+        return self.info_kind == "introspection"
 
     async def _send(self, request: HttpRequest) -> HttpResponse:
         return await send_logged(
@@ -89,12 +109,22 @@ class TokenClient:
         return protocol.token_set(resp, self.clock(), previous=tokens, grant="refresh_token")
 
     async def token_info(self, access_token: str) -> dict:
-        """ilert's token_info; ``{"active": False}`` for a dead token (RFC 7662 style)."""
-        resp = await self._send(protocol.token_info_request(self.token_info_url, access_token))
-        return protocol.token_info(resp)
+        """ilert's token_info or RFC 7662 introspection; ``{"active": False}`` for a dead token."""
+        if not self.token_info_url:
+            raise NotOffered("token info or introspection endpoint")
+        if self.introspection:
+            request = protocol.introspection_request(
+                self.token_info_url, self.client_id, access_token
+            )
+        else:
+            request = protocol.token_info_request(self.token_info_url, access_token)
+        resp = await self._send(request)
+        return protocol.token_info(resp, self.introspection)
 
     async def revoke(self, refresh_token: str) -> None:
         """Revoke a refresh token (RFC 7009: 200 also for an unknown token)."""
+        if not self.revoke_url:
+            raise NotOffered("revocation")
         resp = await self._send(
             protocol.revoke_request(self.revoke_url, self.client_id, refresh_token)
         )

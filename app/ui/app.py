@@ -55,13 +55,20 @@ class App:
         self, defaults: dict | None, session_store: storage.Storage, local_store: storage.Storage
     ) -> None:
         self.defaults = defaults or {}
-        self.session_store = session_store
+        # What the browser refuses to store is kept in memory for this page (said once).
+        self.session_store = storage.FallbackStorage(
+            session_store, on_refused=self.on_storage_refused
+        )
         self.local_store = local_store
-        self.settings = config.merge(self.defaults, settings_ui.saved(local_store))
+        # Stored settings are untrusted (localStorage is shared by the whole origin).
+        loaded = config.load(self.defaults, settings_ui.saved(local_store))
+        self.settings = loaded.settings
+        self.dropped = loaded.dropped
         self.net = settings_ui.saved_net(local_store)
         self.picker = None  # the scope picker, built with the settings form
+        self.confirmed: set[tuple[str, ...]] = set()  # unvouched hosts confirmed on this page
         self.log = FlowLog()
-        log_view.restore(self.log, session_store)
+        log_view.restore(self.log, self.session_store)
         self.actions = actions.Actions(self.on_error)
         self.state = flow.SIGNED_OUT
         self.retry: tuple[str, str, Callable[[], Awaitable[None]]] | None = None
@@ -83,30 +90,46 @@ class App:
             self._transport = PageTransport(self.net)
         return self._transport
 
+    def client_for(self, endpoints: config.Endpoints):  # -> app.tokens.TokenClient
+        from app.tokens import TokenClient
+
+        return TokenClient.from_endpoints(
+            endpoints, self.transport, log=self.log, timeout=self.net.timeout
+        )
+
     @property
     def session(self):  # -> app.session.Session
         if self._session is None:
             from app.session import Session
-            from app.tokens import TokenClient
 
-            client = TokenClient.from_settings(
-                self.settings, self.transport, log=self.log, timeout=self.net.timeout
-            )
-            self._session = Session(self.session_store, client)
+            session = Session(self.session_store, self.client_for(self.settings.endpoints()))
+            if session.endpoints is not None:  # bound to the server that issued its tokens
+                session.client = self.client_for(session.endpoints)
+            self._session = session
         return self._session
 
+    def session_endpoints(self) -> config.Endpoints:
+        """The server of the current session (the settings' one when none was recorded)."""
+        return self.session.endpoints or self.settings.endpoints()
+
     def api(self):  # -> app.api.ApiClient
-        if self._api is None:
+        api_base = self.session_endpoints().api_base
+        if self._api is None or self._api.api_base != api_base.rstrip("/"):
             from app.api import ApiClient
 
             self._api = ApiClient(
-                self.settings.api_base,
+                api_base,
                 self.session,
                 self.transport,
                 log=self.log,
                 timeout=self.net.timeout,
             )
         return self._api
+
+    def on_storage_refused(self, exc: storage.StorageRefused) -> None:
+        """The browser refused to store something: keep going in memory, and say so once."""
+        self.log.step("Storage refused: working in memory for this page", reason=exc.reason)
+        notices.note(errors.explain(exc))
 
     def has_stored_session(self) -> bool:
         return self.session_store.get(TOKENS_KEY) is not None
@@ -126,6 +149,8 @@ class App:
         b.set_timeout(lambda: self.safe(self.finish_start), 0)
         if not config_found and not self.settings.client_id:
             self.show(errors.explain(errors.ConfigError(["no config.json next to the page"])))
+        if self.dropped:
+            self.settings_dropped()
         if callback_params is not None:
             self.actions.start(
                 "sign-in",
@@ -135,6 +160,20 @@ class App:
             )
         elif self.has_stored_session():
             self.safe(self.resume)
+
+    def settings_dropped(self) -> None:
+        """Saved settings were refused on load: say why (they may have been planted)."""
+        self.log.step("Saved settings ignored", reasons="; ".join(self.dropped))
+        notices.note(
+            errors.Explanation(
+                "The settings saved in this browser were not used, because "
+                + "; ".join(self.dropped)
+                + ". The defaults of this page apply; check the settings before signing in.",
+                (),
+                "warning",
+                kind="settings_dropped",
+            )
+        )
 
     def finish_start(self) -> None:
         try:
@@ -275,6 +314,14 @@ class App:
             self.retry_now()
         elif action == errors.SETTINGS:
             settings_ui.open_panel()
+        elif action == notices.CONFIRM_SIGN_IN:
+            self.confirm_sign_in()
+        elif action == notices.CANCEL_SIGN_IN:
+            self.show(None)
+            notices.status("Sign-in not started.")
+        elif action == notices.SIGN_OUT_NOW:
+            self.show(None)
+            self.sign_out()
         elif action == "toggle-source" and item is not None:
             from app.ui import sources
 
@@ -293,7 +340,28 @@ class App:
 
     # --- sign in --------------------------------------------------------------------------
 
+    def needs_confirmation(self) -> list[config.Recipient]:
+        """Hosts config.json does not vouch for, not yet confirmed on this page."""
+        pending = config.unvouched(self.defaults, self.settings, b.page_url())
+        if tuple(sorted(r.origin for r in pending)) in self.confirmed:
+            return []
+        return pending
+
+    def confirm_sign_in(self) -> None:
+        """The user confirmed the hosts shown: remember them for this page, and sign in."""
+        pending = config.unvouched(self.defaults, self.settings, b.page_url())
+        self.confirmed.add(tuple(sorted(r.origin for r in pending)))
+        self.show(None)
+        self.sign_in()
+
     def sign_in(self) -> None:
+        if self.state in (flow.SIGNED_OUT, flow.ENDED):
+            pending = self.needs_confirmation()
+            if pending:  # before any code or token goes to a host the site owner did not name
+                self.log.step("Sign-in waits for confirmation of hosts not named by config.json")
+                notices.status("")
+                notices.confirm_hosts(pending)
+                return
         decision = self.decide(Event(flow.SIGN_IN))
         if decision.ignored:  # a double click starts one flow only
             return
@@ -336,9 +404,12 @@ class App:
             )
         try:
             self.check_attempt_age(params)
-            result = callback.handle(params, self.session_store)
+            result = callback.handle(params, self.session_store, self.settings.issuer)
         except errors.CallbackError as exc:
-            self.log_error(exc)
+            if isinstance(exc, callback.IgnoredCallback):  # not ours: not the server's words
+                self.log.step("Error link ignored: it belongs to no sign-in of this tab")
+            else:
+                self.log_error(exc)
             signed_in = self.has_stored_session() and self.session.signed_in
             if signed_in and self.state == flow.SIGNED_OUT:
                 self.carry_out(self.decide(Event(flow.RESUMED)))
@@ -346,22 +417,27 @@ class App:
             return
         self.log.step("State matches this tab's sign-in; verifier taken and deleted from storage")
         self.decide(Event(flow.CALLBACK))
-        await self.exchange(result.code, result.verifier, result.redirect_uri)
+        # The code goes to the server the sign-in was started with, whatever the settings.
+        endpoints = result.endpoints or self.settings.endpoints()
+        await self.exchange(result.code, result.verifier, result.redirect_uri, endpoints)
 
-    async def exchange(self, code: str, verifier: str, redirect_uri: str) -> None:
+    async def exchange(
+        self, code: str, verifier: str, redirect_uri: str, endpoints: config.Endpoints
+    ) -> None:
+        client = self.client_for(endpoints)
         try:
-            tokens = await self.session.client.exchange_code(code, verifier, redirect_uri)
+            tokens = await client.exchange_code(code, verifier, redirect_uri)
         except Exception as exc:
             self.log_error(exc)
 
             async def again() -> None:
                 self.decide(Event(flow.CALLBACK))
-                await self.exchange(code, verifier, redirect_uri)
+                await self.exchange(code, verifier, redirect_uri, endpoints)
 
             decision = self.decide(Event(flow.EXCHANGE_FAILED, exc))
             self.carry_out(decision, again)
             return
-        self.session.start(tokens)
+        self.session.start(tokens, endpoints, client)  # bound to this server until sign-out
         self.log.step(
             "Signed in",
             scope=tokens.scope,
@@ -380,8 +456,20 @@ class App:
         b.by_id("sign-in").hidden = True
         b.document.documentElement.setAttribute("data-signed-in", "")
         token_panel.draw(self.session)
+        self.show_server_features()
         if self.ticker is None:
             self.ticker = b.set_interval(lambda: self.safe(self.tick), 1000)
+
+    def show_server_features(self) -> None:
+        """What this session's server offers: ilert's panels only for ilert's layout."""
+        from app.ui import panels
+
+        endpoints = self.session_endpoints()
+        b.by_id("token-info").hidden = not endpoints.info
+        b.by_id("token-info").textContent = (
+            "Introspect" if endpoints.info_kind == config.INFO_INTROSPECTION else "Token info"
+        )
+        panels.show_for(endpoints)
 
     def render_signed_out(self) -> None:
         from app.ui import panels, token_panel
@@ -477,6 +565,11 @@ class App:
                 text = (
                     "Signed out: the refresh token was revoked at ilert and everything stored "
                     "for the session was removed."
+                )
+            elif isinstance(failure, errors.NotOffered):
+                text = (
+                    "Signed out here: everything stored for the session was removed. This "
+                    "server offers no revocation, so its tokens stay valid until they expire."
                 )
             elif isinstance(failure, errors.NetworkError):
                 text = (

@@ -9,14 +9,7 @@ from app.keys import LOG_KEY
 
 
 def restore(log: FlowLog, store: storage.Storage) -> None:
-    data = storage.get_json(store, LOG_KEY)
-    if not isinstance(data, list):
-        return
-    for item in data:
-        try:
-            log.entries.append(Entry(**item))
-        except TypeError:
-            continue
+    log.restore(store)  # validated entry by entry: storage is untrusted
 
 
 def _item(entry: Entry) -> object:
@@ -41,12 +34,12 @@ class LogView:
         listing = b.by_id("flow-log")
         if entry is None:
             b.clear(listing)
-            self.store.remove(LOG_KEY)
+            storage.remove_quietly(self.store, LOG_KEY)
             return
         listing.append(_item(entry))
         while listing.childElementCount > len(self.log.entries):
             listing.firstElementChild.remove()
-        storage.set_json(self.store, LOG_KEY, self.log.as_dicts())
+        self.log.save(self.store)  # bounded, and never raises (the log is expendable)
 
 
 def copy(log: FlowLog, status) -> None:

@@ -6,6 +6,10 @@ from app import browser as b
 from app import errors
 
 LABELS = {errors.SIGN_IN: "Sign in again", errors.SETTINGS: "Open settings"}
+# Buttons of the page's own questions (not ways forward from an error).
+CONFIRM_SIGN_IN = "confirm-sign-in"
+CANCEL_SIGN_IN = "cancel-sign-in"
+SIGN_OUT_NOW = "sign-out-now"
 
 
 def status(text: str) -> None:
@@ -50,3 +54,54 @@ def not_granted(panel: object, scope: str, level: str, action: str = "") -> None
     """What the granted scope does not allow, said as such (not as an error)."""
     text = "Not allowed by the granted scope (needs " + errors.scope_text(scope, level) + ")."
     panel.append(b.el("p", f"{action}: {text.lower()}" if action else text, cls="not-granted"))
+
+
+def note(ex: errors.Explanation) -> None:
+    """A lasting note above the notice box (storage refused, saved settings ignored).
+
+    Shown once: a second note of the same kind replaces the first.
+    """
+    box = b.by_id("page-notes")
+    for old in list(box.children):
+        if str(old.getAttribute("data-kind")) == ex.kind:
+            old.remove()
+    box.append(b.el("p", ex.message, cls=f"notice {ex.severity}", data_kind=ex.kind))
+    box.hidden = False
+
+
+def confirm_hosts(recipients: list) -> None:
+    """Ask before the first sign-in with hosts config.json does not name: which host gets what."""
+    box = b.by_id("notice")
+    actions = b.by_id("notice-actions")
+    b.clear(actions)
+    text = b.by_id("notice-text")
+    text.textContent = (
+        "These hosts are not named by this site's configuration. Signing in sends them your "
+        "sign-in code and tokens. Continue only if you trust them:"
+    )
+    listing = b.el("ul", cls="hosts")
+    for item in recipients:
+        row = b.el("li")
+        row.append(b.el("code", item.origin))
+        row.append(b.el("span", " receives " + "; ".join(item.receives)))
+        listing.append(row)
+    actions.append(listing)
+    actions.append(
+        b.el("button", "Continue to sign in", type="button", data_action=CONFIRM_SIGN_IN)
+    )
+    actions.append(b.el("button", "Cancel", type="button", data_action=CANCEL_SIGN_IN))
+    box.className = "notice warning"
+    box.setAttribute("data-kind", "confirm_hosts")
+    box.hidden = False
+
+
+def offer_sign_out(text: str) -> None:
+    """Settings changed while signed in: say what applies when, and offer to sign out now."""
+    box = b.by_id("notice")
+    actions = b.by_id("notice-actions")
+    b.clear(actions)
+    b.by_id("notice-text").textContent = text
+    actions.append(b.el("button", "Sign out now", type="button", data_action=SIGN_OUT_NOW))
+    box.className = "notice info"
+    box.setAttribute("data-kind", "server_changed")
+    box.hidden = False

@@ -36,9 +36,35 @@ async def load_one(app, module) -> BaseException | None:
     return None
 
 
+def for_server(endpoints) -> tuple:
+    """The panels a server gets: all four on ilert's layout; only the profile elsewhere.
+
+    The panels are built for ilert's API; another server may serve an ilert-shaped
+    ``/users/current`` under its API base (then the profile shows), nothing else.
+    """
+    from app.config import INFO_TOKEN_INFO, TOKEN_PATH
+
+    api = endpoints.api_base.rstrip("/")
+    if not api:
+        return ()
+    if endpoints.token == api + TOKEN_PATH and endpoints.info_kind == INFO_TOKEN_INFO:
+        return PANELS
+    return (profile,)
+
+
+def show_for(endpoints) -> None:
+    """Hide the panels this server does not get (their sections, headings included)."""
+    shown = for_server(endpoints)
+    for module in PANELS:
+        b.by_id(module.PANEL).parentElement.hidden = module not in shown
+    b.by_id("reload-data").hidden = not shown
+    b.by_id("signed-in").hidden = not shown
+
+
 async def load_all(app) -> list[BaseException]:
-    """Every panel at once; the errors of those that failed, in panel order."""
-    results = await asyncio.gather(*(load_one(app, m) for m in PANELS))
+    """Every panel of this server at once; the errors of those that failed, in panel order."""
+    shown = for_server(app.session_endpoints())
+    results = await asyncio.gather(*(load_one(app, m) for m in shown))
     return [r for r in results if r is not None]
 
 

@@ -39,7 +39,7 @@ DOCUMENTED = [
     "metric_source",
 ]
 # Scopes the page does not know yet (reported to its owner); strict, so fixing it shows here.
-CLIENT_MISSING = {"monitor"}
+CLIENT_MISSING: set[str] = set()
 GRANTED = ("", ":r", ":w", ":d")
 REQUESTED = ("r", "w", "d")
 

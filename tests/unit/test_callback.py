@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app import address, authorize, callback, storage
@@ -25,9 +27,9 @@ SETTINGS = Settings(
 )
 
 
-def begin() -> tuple[storage.MemoryStorage, storage.Attempt]:
+def begin(settings: Settings = SETTINGS) -> tuple[storage.MemoryStorage, storage.Attempt]:
     store = storage.MemoryStorage()
-    authorize.start(SETTINGS, store, "http://localhost:4597/")
+    authorize.start(settings, store, "http://localhost:4597/")
     attempt = storage.peek_attempt(store)
     assert attempt is not None
     return store, attempt
@@ -42,7 +44,9 @@ def test_parse_query() -> None:
 def test_success_consumes_attempt_once() -> None:
     store, attempt = begin()
     result = callback.handle({"code": "abc", "state": attempt.state}, store)
-    assert result == callback.CallbackResult("abc", attempt.verifier, "http://localhost:4597/")
+    assert result == callback.CallbackResult(
+        "abc", attempt.verifier, "http://localhost:4597/", SETTINGS.endpoints()
+    )  # the attempt recorded its server: the code is exchanged there
     assert storage.peek_attempt(store) is None  # verifier and state removed once used
     with pytest.raises(CallbackReplayed):
         callback.handle({"code": "abc", "state": attempt.state}, store)
@@ -140,7 +144,8 @@ def begin_in(store: storage.MemoryStorage) -> tuple[storage.MemoryStorage, stora
 
 
 def test_iss_must_equal_the_configured_issuer() -> None:
-    store, attempt = begin()
+    with_issuer = replace(SETTINGS, issuer="https://auth.example.org")
+    store, attempt = begin(with_issuer)
     with pytest.raises(callback.IssuerMismatch) as info:
         callback.handle(
             {"code": "abc", "state": attempt.state, "iss": "https://evil.example"},
@@ -150,7 +155,7 @@ def test_iss_must_equal_the_configured_issuer() -> None:
     assert storage.peek_attempt(store) is None  # the sign-in stops: no exchange
     text = info.value.explanation().message
     assert "https://evil.example" in text and "https://auth.example.org" in text
-    store, attempt = begin()
+    store, attempt = begin(with_issuer)
     result = callback.handle(
         {"code": "abc", "state": attempt.state, "iss": "https://auth.example.org"},
         store,

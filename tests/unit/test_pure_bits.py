@@ -113,7 +113,8 @@ def test_every_catalogue_scope_round_trips_through_the_picker(info, level) -> No
     assert text == (info.name if level == scopes.READ else f"{info.name}:{level}")
     assert grants.Picker.from_scope(text).levels == {info.name: level}
     assert scopes.allows(text, info.name, level)
-    assert scopes.scope_for_path(info.paths[0]) == info.name
+    if info.paths:  # monitor: in ilert's scope list, its API path undocumented
+        assert scopes.scope_for_path(info.paths[0]) == info.name
 
 
 # --- errors and back-off --------------------------------------------------------------------
