@@ -415,8 +415,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="the emulator refuses a code exchange without redirect_uri (default: as ilert)",
     )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="serve FILE as the app's config.json (and derive the page's CSP from it), e.g. "
+        "to point the app at another OAuth server; default: the emulator's, or config.json on disk",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
+
+
+def read_config(path: str) -> dict | None:
+    """The JSON object in ``path``; None (after saying why) when unreadable."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"serve.py: cannot read the config file {path}: {exc}", file=sys.stderr)
+        return None
+    if not isinstance(data, dict):
+        print(f"serve.py: the config file {path} must hold a JSON object", file=sys.stderr)
+        return None
+    return data
 
 
 def port_in_use(what: str, host: str, port: int, flag: str) -> int:
@@ -434,8 +453,13 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    own_config = None
+    if args.config:
+        own_config = read_config(args.config)
+        if own_config is None:
+            return 1
     try:
-        app_server = make_app_server(args.host, args.port, None, args.verbose)
+        app_server = make_app_server(args.host, args.port, own_config, args.verbose)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             return port_in_use("app", args.host, args.port, "--port")
@@ -473,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
             if exc.errno == errno.EADDRINUSE:
                 return port_in_use("emulator", args.host, args.emulator_port, "--emulator-port")
             raise
-        config = emulator_config(app_url, emulator_handle.url, emu.demo_client_id)
+        config = own_config or emulator_config(app_url, emulator_handle.url, emu.demo_client_id)
         app_server.RequestHandlerClass.config_json = json.dumps(config, indent=2).encode()
         app_server.RequestHandlerClass.extra_connect = emulator_connect_sources(emulator_handle.url)
 

@@ -285,6 +285,12 @@ class App:
             "log-clear": self.log.clear,
             "log-copy": lambda: log_view.copy(self.log, notices.status),
             "settings-reset": lambda: settings_ui.reset(self),
+            "fill-issuer": lambda: self.actions.start(
+                "fill-issuer",
+                "Reading the issuer's metadata",
+                lambda: settings_ui.fill_from_issuer(self),
+                button="fill-issuer",
+            ),
         }
         for element_id, fn in click.items():
             self.listen(b.by_id(element_id), "click", self.handler(fn))

@@ -8,7 +8,19 @@ from app.keys import SETTINGS_KEY, TRANSPORT_KEY
 from app.net_settings import TRANSPORTS, NetSettings, parse_timeout
 from app.ui import notices
 
-FIELDS = ("client_id", "ilert_host", "tenant", "api_base", "redirect_uri")
+FIELDS = (
+    "client_id",
+    "ilert_host",
+    "tenant",
+    "api_base",
+    "redirect_uri",
+    "issuer",
+    "authorize_url",
+    "token_url",
+    "revoke_url",
+    "info_url",
+    "info_kind",
+)
 
 
 def saved(local_store: storage.Storage) -> dict | None:
@@ -20,9 +32,61 @@ def saved_net(local_store: storage.Storage) -> NetSettings:
     return NetSettings.from_dict(storage.get_json(local_store, TRANSPORT_KEY))
 
 
-def draw(app) -> None:
+def draw_fields(app, settings: config.Settings) -> None:
+    """The server part of the form: preset choice, and the fields that preset uses."""
+    from app import servers
+
+    select = b.by_id("set-preset")
+    if not select.hasChildNodes():
+        for item in servers.presets(app.defaults):
+            select.append(b.el("option", item.label, value=item.key))
+    key = servers.active_preset(settings, app.defaults)
+    select.value = key
+    b.by_id("preset-description").textContent = servers.preset(key, app.defaults).description
     for field in FIELDS:
-        b.by_id(f"set-{field}").value = getattr(app.settings, field)
+        b.by_id(f"set-{field}").value = getattr(settings, field)
+    b.by_id("ilert-fields").hidden = settings.custom
+    b.by_id("custom-fields").hidden = not settings.custom
+
+
+def show_active(app) -> None:
+    """Which preset the settings in use are (shown above the form)."""
+    from app import servers
+
+    key = servers.active_preset(app.settings, app.defaults)
+    shown = b.by_id("preset-active")
+    shown.textContent = servers.preset(key, app.defaults).label
+    shown.setAttribute("data-preset", key)
+
+
+def form_settings(app) -> config.Settings:
+    """The settings the form shows now (not validated, not saved)."""
+    values = {f: str(b.by_id(f"set-{f}").value) for f in FIELDS}
+    values["server"] = config.SERVER_CUSTOM if custom_chosen() else config.SERVER_ILERT
+    values["scope"] = app.picker.scope() if app.picker else app.settings.scope
+    return config.Settings.from_dict(values)
+
+
+def custom_chosen() -> bool:
+    return str(b.by_id("set-preset").value) == "custom"
+
+
+def on_preset_change(app) -> None:
+    from app import servers
+
+    key = str(b.by_id("set-preset").value)
+    # The form as it was before this choice (custom or ilert layout: which fields showed).
+    was = config.SERVER_ILERT if b.by_id("custom-fields").hidden else config.SERVER_CUSTOM
+    current = config.Settings.from_dict({**form_settings(app).to_dict(), "server": was})
+    chosen = servers.apply_preset(current, key, app.defaults, tenant=current.tenant)
+    draw_fields(app, chosen)
+    b.by_id("preset-description").textContent = servers.preset(key, app.defaults).description
+    b.by_id("set-preset").value = key
+
+
+def draw(app) -> None:
+    draw_fields(app, app.settings)
+    show_active(app)
     b.by_id("set-redirect_uri").placeholder = config.page_base_url(b.page_url())
     rows = b.by_id("scope-rows")
     if not rows.hasChildNodes():
@@ -50,6 +114,9 @@ def draw(app) -> None:
 def on_picker_change(app, event: object) -> None:
     target = event.target
     target_id = str(target.id or "")
+    if target_id == "set-preset":
+        on_preset_change(app)
+        return
     if target_id == "scope-offline_access":
         app.picker.set(scopes.OFFLINE_ACCESS, "on" if target.checked else "")
     elif target_id.startswith("scope-"):
@@ -61,9 +128,7 @@ def on_picker_change(app, event: object) -> None:
 
 def save(app, event: object) -> None:
     event.preventDefault()
-    values = {f: str(b.by_id(f"set-{f}").value) for f in FIELDS}
-    values["scope"] = app.picker.scope()
-    new = config.Settings.from_dict(values)
+    new = form_settings(app)
     problems = config.validate(new)
     timeout, problem = parse_timeout(str(b.by_id("set-timeout").value))
     if problem:
@@ -71,6 +136,7 @@ def save(app, event: object) -> None:
     box = b.by_id("settings-errors")
     b.clear(box)
     if problems:
+        notices.status("")  # no stale "Settings saved" next to the problems
         box.append(b.el("p", "Please fix:"))
         listing = b.el("ul")
         for text in problems:
@@ -79,6 +145,9 @@ def save(app, event: object) -> None:
         box.hidden = False
         return
     box.hidden = True
+    session = app.session if app.has_stored_session() else None
+    bound = session.endpoints if session is not None and session.signed_in else None
+    moved = config.changes_server(bound, new)
     net = NetSettings.from_dict(
         {"transport": str(b.by_id("set-transport").value), "timeout": timeout}
     )
@@ -89,7 +158,17 @@ def save(app, event: object) -> None:
     else:
         storage.set_json(app.local_store, TRANSPORT_KEY, net.to_dict())
     app.log.step("Settings saved", **new.to_dict(), **net.to_dict())
-    notices.status("Settings saved. They apply to the next sign-in.")
+    show_active(app)
+    if moved and bound is not None:
+        # True: the session stays bound to its server (app.session records it).
+        notices.status("Settings saved.")
+        notices.offer_sign_out(
+            f"Settings saved. You stay signed in to {config.origin(bound.token)}: this session "
+            "keeps using that server until you sign out, and the new server applies from the "
+            "next sign-in. Or sign out now."
+        )
+    else:
+        notices.status("Settings saved. They apply to the next sign-in.")
 
 
 def reset(app) -> None:
@@ -97,6 +176,7 @@ def reset(app) -> None:
     app.local_store.remove(TRANSPORT_KEY)
     app.apply_settings(config.merge(app.defaults, None), NetSettings())
     draw(app)
+    b.by_id("issuer-notes").hidden = True
     b.by_id("settings-errors").hidden = True
     notices.status("Settings reset to the defaults.")
 
@@ -104,3 +184,71 @@ def reset(app) -> None:
 def open_panel() -> None:
     b.by_id("settings").open = True
     b.by_id("set-client_id").focus()
+
+
+async def fill_from_issuer(app) -> None:
+    """RFC 8414 metadata of the issuer typed in: fill the custom-server fields from it.
+
+    Tries /.well-known/oauth-authorization-server, then openid-configuration; the document
+    is validated (its issuer must be identical) before anything is filled in.
+    """
+    from app import servers
+    from app.http import HttpRequest
+
+    box = b.by_id("settings-errors")
+    notes = b.by_id("issuer-notes")
+    b.clear(box)
+    box.hidden = True
+    notes.hidden = True
+    current = form_settings(app)
+    issuer = current.issuer
+    try:
+        urls = servers.metadata_urls(issuer)
+    except config.SettingsError as exc:
+        show_problems(exc.problems)
+        return
+    tried: list[str] = []
+    for url in urls:
+        request = HttpRequest("GET", url, (("Accept", "application/json"),))
+        try:
+            resp = await app.transport.send(request, app.net.timeout)
+        except Exception as exc:
+            tried.append(f"{url}: no answer ({type(exc).__name__})")
+            continue
+        app.log.http("GET", url, resp.status, resp.elapsed_ms, {}, {})
+        if resp.status != 200:
+            tried.append(f"{url}: HTTP {resp.status}")
+            continue
+        try:
+            found = servers.from_metadata(issuer, resp.json_or_none(), current, current.api_base)
+        except config.SettingsError as exc:
+            show_problems(exc.problems)
+            return
+        draw_fields(app, found.settings)
+        b.by_id("set-preset").value = "custom"
+        text = "Filled from " + url + "."
+        if found.notes:
+            text += " Note: " + "; ".join(found.notes) + "."
+        notes.textContent = text + " Check the fields, then save."
+        notes.hidden = False
+        notices.status("Endpoints filled from the issuer's metadata; not saved yet.")
+        return
+    show_problems(
+        [
+            "no metadata found for this issuer ("
+            + "; ".join(tried)
+            + "). The page can only reach hosts named by its config.json (Content-Security-Policy)"
+        ]
+    )
+
+
+def show_problems(problems: list[str]) -> None:
+    box = b.by_id("settings-errors")
+    b.clear(box)
+    notices.status("")
+    box.append(b.el("p", "Please fix:"))
+    listing = b.el("ul")
+    for text in problems:
+        listing.append(b.el("li", text))
+    box.append(listing)
+    box.hidden = False

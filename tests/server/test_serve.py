@@ -136,3 +136,38 @@ def test_app_bundle_is_built_from_app_sources(app: ServeProcess) -> None:
     assert resp.getheader("Content-Type") == "application/zip"
     assert resp.getheader("Cache-Control") == "no-cache"
     assert resp.body == build_app_bundle.build()
+
+
+def test_config_file_is_served_and_sets_the_csp(tmp_path) -> None:
+    config = {
+        "client_id": "interop-spa",
+        "server": "custom",
+        "authorize_url": "http://127.0.0.1:45999/o/authorize",
+        "token_url": "http://127.0.0.1:45999/o/token",
+        "allowed_origins": ["https://auth.example.org"],
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    server = start_serve("--no-emulator", "--config", str(path))
+    try:
+        assert json.loads(get(server, "/config.json").body) == config
+        policy = get(server, "/").headers["Content-Security-Policy"]
+        connect = next(p for p in policy.split(";") if p.strip().startswith("connect-src"))
+        assert "http://127.0.0.1:45999" in connect and "https://auth.example.org" in connect
+        assert "localhost:4598" not in connect  # the file on disk no longer counts
+    finally:
+        server.stop()
+
+
+def test_unreadable_config_file_is_one_clear_line(tmp_path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text("[1, 2]")
+    result = subprocess.run(
+        [sys.executable, "serve.py", "--no-emulator", "--port", "0", "--config", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "must hold a JSON object" in result.stderr and "Traceback" not in result.stderr
