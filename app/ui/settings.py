@@ -45,8 +45,12 @@ def draw_fields(app, settings: config.Settings) -> None:
     b.by_id("preset-description").textContent = servers.preset(key, app.defaults).description
     for field in FIELDS:
         b.by_id(f"set-{field}").value = getattr(settings, field)
+    b.by_id("set-scope").value = settings.scope
     b.by_id("ilert-fields").hidden = settings.custom
     b.by_id("custom-fields").hidden = not settings.custom
+    # ilert's scope picker for ilert; another server's scopes are typed as they are named.
+    b.by_id("scope-picker").hidden = settings.custom
+    b.by_id("scope-string").parentElement.hidden = settings.custom
 
 
 def show_active(app) -> None:
@@ -59,11 +63,18 @@ def show_active(app) -> None:
     shown.setAttribute("data-preset", key)
 
 
-def form_settings(app) -> config.Settings:
-    """The settings the form shows now (not validated, not saved)."""
+def form_settings(app, custom: bool | None = None) -> config.Settings:
+    """The settings the form shows now (not validated, not saved).
+
+    ``custom``: read the form as the custom-server layout (default: as the preset chosen).
+    """
     values = {f: str(b.by_id(f"set-{f}").value) for f in FIELDS}
-    values["server"] = config.SERVER_CUSTOM if custom_chosen() else config.SERVER_ILERT
-    values["scope"] = app.picker.scope() if app.picker else app.settings.scope
+    custom = custom_chosen() if custom is None else custom
+    values["server"] = config.SERVER_CUSTOM if custom else config.SERVER_ILERT
+    if values["server"] == config.SERVER_CUSTOM:
+        values["scope"] = str(b.by_id("set-scope").value)
+    else:
+        values["scope"] = app.picker.scope() if app.picker else app.settings.scope
     return config.Settings.from_dict(values)
 
 
@@ -76,8 +87,7 @@ def on_preset_change(app) -> None:
 
     key = str(b.by_id("set-preset").value)
     # The form as it was before this choice (custom or ilert layout: which fields showed).
-    was = config.SERVER_ILERT if b.by_id("custom-fields").hidden else config.SERVER_CUSTOM
-    current = config.Settings.from_dict({**form_settings(app).to_dict(), "server": was})
+    current = form_settings(app, custom=not b.by_id("custom-fields").hidden)
     chosen = servers.apply_preset(current, key, app.defaults, tenant=current.tenant)
     draw_fields(app, chosen)
     b.by_id("preset-description").textContent = servers.preset(key, app.defaults).description

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from playwright.sync_api import Route, expect
@@ -60,9 +60,14 @@ def test_consent_denied(app_page: AppPage, served: ServeProcess) -> None:
 
 def test_error_description_with_markup_is_text(app_page: AppPage, served: ServeProcess) -> None:
     page = reset(app_page, served)
+    # An answer to our own sign-in (its real state): only then is the server's text shown.
+    page.get_by_role("button", name="Sign in with ilert").click()
+    page.wait_for_url(re.compile(r"/oauth2/authorize"))
+    state = quote(parse_qs(urlsplit(page.url).query)["state"][0])
     evil = '<img src=x onerror="window.__pwned=1">broken'
     app_page.goto(
-        f"{served.app_url}?error=invalid_scope&error_description={quote(evil)}&state=x&title=t"
+        f"{served.app_url}?error=invalid_scope&error_description={quote(evil)}"
+        f"&state={state}&title=t"
     )
     wait_idle(page)
     expect_notice(page, "authorization_error", evil)

@@ -327,15 +327,17 @@ def test_keyboard_sign_in_and_flow_log_tools(app_page: AppPage, served: ServePro
     assert session_item(page, "ilert-pkce:log") is None
 
 
-def test_missing_client_id_points_to_settings(app_page: AppPage, served: ServeProcess) -> None:
+def test_bad_saved_client_id_is_dropped_with_its_reason(
+    app_page: AppPage, served: ServeProcess
+) -> None:
+    # Stored settings are untrusted: validated on load like typed ones, the reason shown.
     page = reset(app_page, served, {"client_id": " "})
     page.evaluate("() => localStorage.setItem('ilert-pkce:settings', '{\"client_id\": \"x y\"}')")
     app_page.goto()
     wait_idle(page)
-    page.get_by_role("button", name="Sign in with ilert").click()
-    expect_notice(page, "config", "client id must not contain spaces")
-    page.locator("#notice").get_by_role("button", name="Open settings").click()
-    expect(page.get_by_label("Client id")).to_be_focused()
+    note = page.locator("#page-notes [data-kind=settings_dropped]")
+    expect(note).to_contain_text("client id must not contain spaces")
+    expect(page.get_by_label("Client id")).not_to_have_value("x y")
     expect(page.get_by_role("button", name="Sign in with ilert")).to_be_enabled()
 
 
