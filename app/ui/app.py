@@ -402,8 +402,8 @@ class App:
         """The redirect back: check it, exchange the code exactly once, then load data."""
         from app import callback
 
-        if "error" in params:
-            self.log.step("Back from ilert with an error", query=params)
+        if "error" in params:  # its text only once it is known to answer our sign-in
+            self.log.step("Back from ilert with an error")
         else:
             self.log.step(
                 "Back from ilert with a code; code and state removed from the address bar"
@@ -415,6 +415,8 @@ class App:
             if isinstance(exc, callback.IgnoredCallback):  # not ours: not the server's words
                 self.log.step("Error link ignored: it belongs to no sign-in of this tab")
             else:
+                if "error" in params and not isinstance(exc, errors.CallbackReplayed):
+                    self.log.step("The error answers this tab's sign-in", query=params)
                 self.log_error(exc)
             signed_in = self.has_stored_session() and self.session.signed_in
             if signed_in and self.state == flow.SIGNED_OUT:
