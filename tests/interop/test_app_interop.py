@@ -134,7 +134,7 @@ def test_settings_fill_from_issuer_then_full_session(
     page.get_by_role("button", name="Fill from issuer").click()
     idle(page)
     expect(page.locator("#issuer-notes")).to_contain_text(".well-known/oauth-authorization-server")
-    expect(page.get_by_label("Token endpoint")).to_have_value(oauth_server.token_url)
+    expect(page.get_by_label("Token endpoint", exact=True)).to_have_value(oauth_server.token_url)
     expect(page.get_by_label(re.compile("^Token info or introspection"))).to_have_value(
         oauth_server.introspection_url
     )
