@@ -231,6 +231,7 @@ class App:
 
     def handler(self, fn: Callable[[], None]) -> Callable[[object], None]:
         def on_event(event: object) -> None:
+            notices.drop_stale()  # what is shown reflects the latest action only
             self.safe(fn)
 
         return on_event
@@ -387,7 +388,8 @@ class App:
             authorize_url=url,
             tenant=self.settings.tenant or "(none)",
         )
-        notices.status("Going to ilert to sign in…")
+        where = config.origin(self.settings.endpoints().authorize) if self.settings.custom else ""
+        notices.status(f"Going to {where or 'ilert'} to sign in…")
         b.navigate(url)
 
     def check_attempt_age(self, params: dict[str, str]) -> None:

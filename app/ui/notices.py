@@ -105,3 +105,15 @@ def offer_sign_out(text: str) -> None:
     box.className = "notice info"
     box.setAttribute("data-kind", "server_changed")
     box.hidden = False
+
+
+def drop_stale() -> None:
+    """A new action starts: an information note about the previous one is over.
+
+    (Errors and warnings with a way forward stay until acted on or replaced.)
+    """
+    box = b.by_id("notice")
+    has_choice = b.by_id("notice-actions").childElementCount > 0  # a question stays open
+    if not box.hidden and not has_choice and "info" in str(box.className).split():
+        show(None)
+    status("")

@@ -192,6 +192,11 @@ def test_introspection_refused_is_said_plainly(
     expect(page.locator("#notice")).not_to_contain_text("reach")
     expect(page.locator("#notice").get_by_role("button")).to_have_count(0)
     expect(page.locator("#token-card")).to_be_visible()  # still signed in
+    # The next action's outcome replaces that note (messages reflect the latest action).
+    page.get_by_role("button", name="Refresh now").click()
+    idle(page)
+    expect(page.locator("#status")).to_have_text("Access token refreshed.")
+    expect(page.locator("#notice")).to_be_hidden()
 
 
 def test_consent_denied(page: Page, oauth_server: WitnessServer, app_custom: ServeProcess) -> None:
