@@ -177,3 +177,22 @@ def test_foreign_error_link_is_a_neutral_note_and_keeps_the_sign_in(
     wait_idle(page)
     expect(page.locator("#profile")).to_contain_text("Alice")
     assert session_item(page, TOKENS_KEY) is not None
+
+
+def test_presets_show_and_fill_the_server_fields(app_page: AppPage, served: ServeProcess):
+    # Issue 11 item 3: the active preset is shown; choosing one fills its fields (not saved).
+    page = reset(app_page, served)
+    expect(page.locator("#preset-active")).to_have_text("local emulator")
+    page.locator("#settings summary").click()
+    server = page.get_by_label("Server", exact=True)
+    server.select_option("ilert")
+    expect(page.get_by_label(re.compile("^ilert host"))).to_have_value("https://app.ilert.com")
+    expect(page.get_by_label(re.compile("^API base"))).to_have_value("https://api.ilert.com/api")
+    server.select_option("custom")  # starts from the endpoints chosen so far
+    expect(page.get_by_label("Token endpoint", exact=True)).to_have_value(
+        "https://api.ilert.com/api/developers/oauth2/token"
+    )
+    expect(page.get_by_label(re.compile("^ilert host"))).to_be_hidden()
+    server.select_option("emulator")
+    expect(page.get_by_label(re.compile("^ilert host"))).to_have_value(served.emulator_url)
+    expect(page.locator("#preset-active")).to_have_text("local emulator")  # nothing saved
