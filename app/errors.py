@@ -200,6 +200,9 @@ class Explanation:
 
 def explain(exc: BaseException) -> Explanation:
     """A message for a person and a way forward, for any exception (unknown ones included)."""
+    own = getattr(exc, "explanation", None)
+    if isinstance(exc, AppError) and callable(own):  # errors that explain themselves
+        return own()
     if isinstance(exc, ConsentDenied):
         return Explanation(
             "You declined access in ilert, so the app is not signed in. "

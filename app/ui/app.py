@@ -74,6 +74,8 @@ class App:
         self._api = None
         self._transport: PageTransport | None = None
         self._proxies: list[object] = []
+        self.popup_sign_in = None  # app.ui.signin_popup.PopupSignIn while a popup is open
+        self.tabs = None  # app.tabs.Tabs: other tabs of the same session (built with it)
 
     # --- lazily built clients (the first screen needs no HTTP code) ------------------
 
@@ -140,6 +142,7 @@ class App:
         try:
             settings_ui.draw(self)
             self.wire()
+            self.wire_sign_in_mode()
             log_view.draw(self.log)
             for section in ("settings-card", "log-card"):
                 b.by_id(section).hidden = False
@@ -256,6 +259,15 @@ class App:
         self.listen(form, "change", lambda e: self.safe(settings_ui.on_picker_change, self, e))
         self.listen(b.window, "pageshow", lambda e: self.safe(self.on_pageshow, e))
 
+    def wire_sign_in_mode(self) -> None:
+        from app import popup
+
+        def saved(mode: str) -> None:
+            self.log.step("Settings saved", signin_mode=mode)
+            notices.status("Settings saved. They apply to the next sign-in.")
+
+        self._proxies.append(popup.draw_mode_setting(self.local_store, saved))
+
     def on_pageshow(self, event: object) -> None:
         if getattr(event, "persisted", False) and self.state == flow.REDIRECTING:
             self.state = flow.SIGNED_OUT  # back from ilert via the bfcache
@@ -300,6 +312,8 @@ class App:
         button = b.by_id("sign-in")
         button.disabled = True
         try:
+            if self.sign_in_popup():
+                return
             from app import authorize
 
             url = authorize.start(self.settings, self.session_store, b.page_url())
@@ -315,6 +329,19 @@ class App:
         )
         notices.status("Going to ilert to sign in…")
         b.navigate(url)
+
+    def sign_in_popup(self) -> bool:
+        """Popup sign-in when it is the chosen mode and the browser lets it open (True)."""
+        from app import popup
+
+        if popup.saved_mode(self.local_store) != popup.POPUP:
+            return False
+        from app.ui import signin_popup
+
+        if not signin_popup.start(self, self.settings, ATTEMPT_MAX_AGE):
+            return False
+        self.show(None)
+        return True
 
     def check_attempt_age(self, params: dict[str, str]) -> None:
         attempt = storage.peek_attempt(self.session_store)
