@@ -94,7 +94,10 @@ class App:
             client = TokenClient.from_settings(
                 self.settings, self.transport, log=self.log, timeout=self.net.timeout
             )
-            self._session = Session(self.session_store, client)
+            from app.ui import tab_sync
+
+            self._session = Session(self.session_store, client, **tab_sync.session_hooks(self))
+            self.tabs.track(self._session.tokens)
         return self._session
 
     def api(self):  # -> app.api.ApiClient
@@ -489,7 +492,10 @@ class App:
 
     def sign_out(self) -> None:
         async def out() -> None:
+            from app.ui import tab_sync
+
             had_refresh = self.session.can_refresh
+            tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
             decision = self.decide(Event(flow.SIGN_OUT))
             failure = await self.session.sign_out()
             self.carry_out(decision)
