@@ -18,7 +18,6 @@ Browser-facing (``js``), imported only when a sign-in starts.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import hmac
 from collections.abc import Callable
 
@@ -27,15 +26,15 @@ from pyodide.ffi import create_proxy
 
 from app import browser as b
 from app import storage
-from app.address import parse_query
 from app.errors import SIGN_IN, CallbackError, Explanation
 from app.keys import SIGNIN_MODE_KEY
-
-# Shared with static/boot.js (keep in step).
-STATE_PREFIX = "popup."
-MESSAGE_TYPE = "ilert-pkce:popup-callback"
-CLAIMED_TYPE = "ilert-pkce:popup-claimed"
-CHANNEL = "ilert-pkce:popup"
+from app.popup_answer import (
+    CHANNEL,
+    CLAIMED_TYPE,
+    MESSAGE_TYPE,
+    callback_params,
+    state_hash,
+)
 
 MODE_KEY = SIGNIN_MODE_KEY
 POPUP, REDIRECT = "popup", "redirect"
@@ -46,7 +45,6 @@ MODES = {
 WINDOW_NAME = "ilert-pkce-signin"
 WINDOW_FEATURES = "popup,width=520,height=720"
 POLL_MS = 500  # how often the opener looks whether the popup was closed
-MAX_URL = 4096  # a callback URL longer than this is not ours
 
 
 class SignInCancelled(CallbackError):
@@ -97,24 +95,6 @@ def draw_mode_setting(local_store: storage.Storage, on_saved: Callable[[str], No
             on_saved(mode)
 
     return b.on(select, "change", changed)
-
-
-def state_hash(state: str) -> str:
-    return hashlib.sha256(state.encode("utf-8")).hexdigest()
-
-
-def callback_params(url: object, origin: str, expected_state: str) -> dict[str, str] | None:
-    """The query of a callback URL if it is this origin's and carries ``expected_state``."""
-    if not isinstance(url, str) or len(url) > MAX_URL or not url.startswith(origin + "/"):
-        return None
-    query = url.split("?", 1)[1].split("#", 1)[0] if "?" in url else ""
-    params = parse_query(query)
-    state = params.get("state", "")
-    if not state or not hmac.compare_digest(state.encode(), expected_state.encode()):
-        return None
-    if "code" not in params and "error" not in params:
-        return None
-    return params
 
 
 def open_window(url: str) -> object | None:

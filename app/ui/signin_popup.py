@@ -11,7 +11,7 @@ timeout, with the attempt kept in memory meanwhile.
 
 from __future__ import annotations
 
-from app import authorize, flow, popup, storage
+from app import authorize, flow, popup, popup_answer, storage
 from app import browser as b
 from app.flow import Event
 from app.ui import notices
@@ -83,7 +83,7 @@ class PopupSignIn:
 def start(app, settings, timeout_s: float) -> bool:
     """Open the popup sign-in (in the click's task). False when the browser blocked it."""
     url = authorize.start(
-        settings, app.session_store, b.page_url(), state_prefix=popup.STATE_PREFIX
+        settings, app.session_store, b.page_url(), state_prefix=popup_answer.STATE_PREFIX
     )
     attempt = storage.peek_attempt(app.session_store)
     win = popup.open_window(url)
