@@ -125,16 +125,17 @@ def _field(data: object, name: str) -> object:
 class PopupWait:
     """Waits for the popup's answer for one state; tells the page what happened.
 
-    ``on_answer(params)`` once, for the first valid answer; ``on_closed()`` when the window
-    looks closed (advisory: a COOP header makes an open popup look closed, so a later
-    answer over the channel is still taken until the timeout); ``on_timeout()`` at the end.
+    ``on_answer(params, via)`` once, for the first valid answer (``via``: how it came);
+    ``on_closed()`` when the window looks closed (advisory: a COOP header makes an open
+    popup look closed, so a later answer over the channel is still taken until the
+    timeout); ``on_timeout()`` at the end.
     """
 
     def __init__(
         self,
         win: object,
         state: str,
-        on_answer: Callable[[dict[str, str]], None],
+        on_answer: Callable[[dict[str, str], str], None],
         on_closed: Callable[[], None],
         on_timeout: Callable[[], None],
         timeout_s: float,
@@ -176,7 +177,7 @@ class PopupWait:
         # The popup closes itself when told; the sign-in goes on whatever happens to it.
         with contextlib.suppress(Exception):
             event.source.postMessage(js.Object.fromEntries([["type", CLAIMED_TYPE]]), self.origin)
-        self._finish(params)
+        self._finish(params, "postMessage")
 
     def _on_channel(self, event: object) -> None:
         if self.done:
@@ -194,16 +195,16 @@ class PopupWait:
             params = callback_params(_field(data, "url"), self.origin, self.state)
             if params is not None:
                 self._post({"type": "done", "id": ident})
-                self._finish(params)
+                self._finish(params, "BroadcastChannel")
 
     def _post(self, message: dict[str, str]) -> None:
         if self.channel is not None:
             self.channel.postMessage(js.Object.fromEntries([[k, v] for k, v in message.items()]))
 
-    def _finish(self, params: dict[str, str]) -> None:
+    def _finish(self, params: dict[str, str], via: str) -> None:
         self.stop()
         self.close_window()
-        self.on_answer(params)
+        self.on_answer(params, via)
 
     # --- closed, timeout, clean-up -----------------------------------------------------
 

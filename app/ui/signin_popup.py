@@ -29,7 +29,7 @@ class PopupSignIn:
         self.wait = popup.PopupWait(
             win,
             self.attempt.state,
-            lambda params: self.app.safe(self.on_answer, params),
+            lambda params, via: self.app.safe(self.on_answer, params, via),
             lambda: self.app.safe(self.on_closed),
             lambda: self.app.safe(self.on_timeout),
             timeout_s,
@@ -39,14 +39,15 @@ class PopupSignIn:
         if self.wait is not None:
             self.wait.stop()
 
-    def on_answer(self, params: dict[str, str]) -> None:
+    def on_answer(self, params: dict[str, str], via: str) -> None:
         app = self.app
         if app.popup_sign_in is self:
             app.popup_sign_in = None
         if storage.peek_attempt(app.session_store) is None:
             # Cancelled when the window looked closed: the answer came after all.
             storage.save_attempt(app.session_store, self.attempt)
-        app.log.step("The sign-in window handed back ilert's answer and was closed")
+        app.log.step(f"The sign-in window handed back ilert's answer ({via}) and was closed")
+        app.show(None)  # a "cancelled" shown when the window only looked closed is over
         app.actions.start(
             "sign-in",
             "Finishing sign-in",

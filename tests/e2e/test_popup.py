@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from app.keys import ATTEMPT_KEY
 
@@ -60,7 +60,7 @@ def test_popup_sign_in_boots_python_once(app_page: AppPage, served: ServeProcess
     assert callbacks and callbacks[-1].startswith(served.app_url + "?")
     assert python_requests(popup_requests) == []
     log = flow_log(page)
-    assert "popup window" in log and "handed back" in log
+    assert "popup window" in log and "answer (postMessage)" in log
     assert ATTEMPT_KEY not in storage_dump(page)
     assert app_page.console_errors() == []
 
@@ -130,3 +130,37 @@ def test_forged_messages_are_ignored(app_page: AppPage, served: ServeProcess) ->
     wait_idle(page)
     expect(page.locator("#profile")).to_contain_text("Alice Meier")
     assert len(token_posts) == 1 and "forged" not in token_posts[0]
+
+
+def test_popup_severed_by_coop_hands_over_on_the_channel(
+    app_page: AppPage, served: ServeProcess
+) -> None:
+    """A COOP header on the sign-in page severs window.opener: the BroadcastChannel path."""
+    page = reset(app_page, served, mode="popup")
+    context = page.context
+
+    def with_coop(route: Route) -> None:
+        response = route.fetch(max_redirects=0)
+        headers = {**response.headers, "cross-origin-opener-policy": "same-origin"}
+        route.fulfill(response=response, headers=headers)
+
+    pattern = served.emulator_url + "/api/developers/oauth2/authorize**"
+    context.route(pattern, with_coop)
+    try:
+        popup = open_popup(page)
+        popup_requests: list[str] = []
+        popup.on(
+            "request", lambda r: popup_requests.append(r.url) if isinstance(r, Request) else None
+        )
+        assert popup.evaluate("() => window.opener") is None  # severed
+        approve(popup)
+        popup.wait_for_event("close", timeout=15_000)
+        wait_idle(page)
+        expect(page.locator("#profile")).to_contain_text("Alice Meier")
+        # The opener saw the severed window as closed (advisory): the answer still counted.
+        expect(page.locator("#notice")).to_be_hidden()
+        assert "answer (BroadcastChannel)" in flow_log(page)
+        assert python_requests(popup_requests) == []
+        assert ATTEMPT_KEY not in storage_dump(page)
+    finally:
+        context.unroute(pattern)
