@@ -101,6 +101,7 @@ def test_popup_sign_in_without_a_violation(csp_page, served: ServeProcess) -> No
     """The popup's documents (ilert's pages, the page handing the answer back) report too."""
     app_page, violations = csp_page
     page = reset(app_page, served, mode="popup")
+    violations.clear()
     with page.expect_popup() as info:
         page.get_by_role("button", name="Sign in with ilert").click()
     approve(info.value)
