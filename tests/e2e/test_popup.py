@@ -164,3 +164,13 @@ def test_popup_severed_by_coop_hands_over_on_the_channel(
         assert ATTEMPT_KEY not in storage_dump(page)
     finally:
         context.unroute(pattern)
+
+
+def test_popup_deny_is_told_on_the_page(app_page: AppPage, served: ServeProcess) -> None:
+    page = reset(app_page, served, mode="popup")
+    popup = open_popup(page)
+    approve(popup, decision="Deny")
+    popup.wait_for_event("close", timeout=15_000)
+    expect_notice(page, "consent_denied")
+    expect(page.get_by_role("button", name="Sign in again")).to_be_visible()
+    assert ATTEMPT_KEY not in storage_dump(page)
