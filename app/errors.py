@@ -25,6 +25,14 @@ class CallbackError(AppError):
     """The redirect back from ilert cannot be used."""
 
 
+class SignInCancelled(CallbackError):
+    """The popup sign-in window was closed (or its wait timed out) before ilert answered."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "closed" or "timeout"
+
+
 class ConsentDenied(CallbackError):
     def __init__(self, description: str = "") -> None:
         super().__init__("access_denied")
@@ -200,9 +208,14 @@ class Explanation:
 
 def explain(exc: BaseException) -> Explanation:
     """A message for a person and a way forward, for any exception (unknown ones included)."""
-    own = getattr(exc, "explanation", None)
-    if isinstance(exc, AppError) and callable(own):  # errors that explain themselves
-        return own()
+    if isinstance(exc, SignInCancelled):
+        if exc.reason == "timeout":
+            text = "The sign-in window got no answer in time, so the sign-in was cancelled."
+        else:
+            text = "The sign-in window was closed, so the sign-in was cancelled."
+        return Explanation(
+            text + " Press Sign in to try again.", (SIGN_IN,), "info", kind="sign_in_cancelled"
+        )
     if isinstance(exc, ConsentDenied):
         return Explanation(
             "You declined access in ilert, so the app is not signed in. "

@@ -26,7 +26,6 @@ from pyodide.ffi import create_proxy
 
 from app import browser as b
 from app import storage
-from app.errors import SIGN_IN, CallbackError, Explanation
 from app.keys import SIGNIN_MODE_KEY
 from app.popup_answer import (
     CHANNEL,
@@ -45,23 +44,6 @@ MODES = {
 WINDOW_NAME = "ilert-pkce-signin"
 WINDOW_FEATURES = "popup,width=520,height=720"
 POLL_MS = 500  # how often the opener looks whether the popup was closed
-
-
-class SignInCancelled(CallbackError):
-    """The sign-in window was closed (or the wait timed out) before ilert answered."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason  # "closed" or "timeout"
-
-    def explanation(self) -> Explanation:
-        if self.reason == "timeout":
-            text = "The sign-in window got no answer in time, so the sign-in was cancelled."
-        else:
-            text = "The sign-in window was closed, so the sign-in was cancelled."
-        return Explanation(
-            text + " Press Sign in to try again.", (SIGN_IN,), "info", kind="sign_in_cancelled"
-        )
 
 
 def saved_mode(local_store: storage.Storage) -> str:

@@ -40,36 +40,51 @@ from app.protocol import TokenSet
 T = TypeVar("T")
 
 
+SETTLE_S = 0.1  # after waiting for the lock: time for the last holder's hand-over to arrive
+
+
+async def _acquire(locks: object, name: str, if_available: bool) -> Callable[[], None] | None:
+    """Hold Web Lock ``name``: its release function, or None (``if_available`` and taken)."""
+    granted = asyncio.get_event_loop().create_future()
+
+    def on_grant(lock: object) -> object:
+        if granted.done():  # the waiting task was cancelled: let go at once
+            return js.Promise.resolve(None)
+        if b.optional(lock) is None:  # ifAvailable, and another tab holds it
+            granted.set_result(None)
+            return js.Promise.resolve(None)
+        holder: dict[str, object] = {}
+
+        def hold(resolve: object, _reject: object) -> None:
+            holder["resolve"] = resolve
+
+        held = js.Promise.new(create_once_callable(hold))
+        granted.set_result(lambda: holder["resolve"](None))
+        return held
+
+    options = js.Object.fromEntries(to_js([["ifAvailable", if_available]]))
+    request = locks.request(name, options, create_once_callable(on_grant))
+    request.catch(create_proxy(lambda _err: None))
+    return await granted
+
+
 async def with_lock(name: str, work: Callable[[], Awaitable[T]]) -> T:
-    """Run ``work`` holding the Web Lock ``name`` (across this origin's tabs), if any."""
+    """Run ``work`` holding the Web Lock ``name`` (shared by this origin's tabs), if any.
+
+    When another tab held the lock, wait a moment after getting it: that tab posted its
+    hand-over before letting go, but a message and a lock grant travel separately.
+    """
     locks = b.optional(getattr(js.navigator, "locks", None))
     if locks is None:
         return await work()
-    granted = asyncio.get_event_loop().create_future()
-    release: dict[str, object] = {}
-
-    def on_grant(_lock: object) -> object:
-        if granted.done():  # the waiting task was cancelled: let go at once
-            return js.Promise.resolve(None)
-
-        def hold(resolve: object, _reject: object) -> None:
-            release["resolve"] = resolve
-
-        held = js.Promise.new(create_once_callable(hold))
-        granted.set_result(None)
-        return held
-
-    request = locks.request(name, create_once_callable(on_grant))
-    request.catch(create_proxy(lambda _err: None))
+    release = await _acquire(locks, name, if_available=True)
+    if release is None:
+        release = await _acquire(locks, name, if_available=False)
+        await asyncio.sleep(SETTLE_S)
     try:
-        await granted
         return await work()
     finally:
-        resolve = release.pop("resolve", None)
-        if resolve is not None:
-            resolve(None)
-        elif not granted.done():
-            granted.cancel()
+        release()
 
 
 def _subtle() -> object | None:

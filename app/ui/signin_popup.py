@@ -11,7 +11,7 @@ timeout, with the attempt kept in memory meanwhile.
 
 from __future__ import annotations
 
-from app import authorize, flow, popup, popup_answer, storage
+from app import authorize, errors, flow, popup, popup_answer, storage
 from app import browser as b
 from app.flow import Event
 from app.ui import notices
@@ -60,7 +60,7 @@ class PopupSignIn:
         stored = storage.peek_attempt(app.session_store)
         if stored is not None and stored.state == self.attempt.state:
             storage.take_attempt(app.session_store)
-        exc = popup.SignInCancelled(reason)
+        exc = errors.SignInCancelled(reason)
         app.log.step(
             "Sign-in cancelled: the sign-in window was closed"
             if reason == "closed"
