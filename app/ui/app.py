@@ -271,6 +271,12 @@ class App:
 
         self._proxies.append(popup.draw_mode_setting(self.local_store, saved))
 
+        def reset(_event: object) -> None:  # "Reset to defaults" covers the mode too
+            popup.save_mode(self.local_store, popup.POPUP)
+            b.by_id("set-signin-mode").value = popup.POPUP
+
+        self.listen(b.by_id("settings-reset"), "click", lambda e: self.safe(reset, e))
+
     def on_pageshow(self, event: object) -> None:
         if getattr(event, "persisted", False) and self.state == flow.REDIRECTING:
             self.state = flow.SIGNED_OUT  # back from ilert via the bfcache

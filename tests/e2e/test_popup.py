@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, Request, Route, expect
 
-from app.keys import ATTEMPT_KEY
+from app.keys import ATTEMPT_KEY, SIGNIN_MODE_KEY
 
 from .app_flow import (
     CALLBACK_RE,
@@ -174,3 +174,28 @@ def test_popup_deny_is_told_on_the_page(app_page: AppPage, served: ServeProcess)
     expect_notice(page, "consent_denied")
     expect(page.get_by_role("button", name="Sign in again")).to_be_visible()
     assert ATTEMPT_KEY not in storage_dump(page)
+
+
+def test_redirect_is_a_setting(app_page: AppPage, served: ServeProcess) -> None:
+    page = reset(app_page, served, mode="popup")
+    page.locator("#settings summary").click()
+    page.locator("#set-signin-mode").select_option("redirect")
+    assert page.evaluate("k => localStorage.getItem(k)", SIGNIN_MODE_KEY) == "redirect"
+    popups: list[str] = []
+
+    def on_page(other: Page) -> None:
+        popups.append(other.url)
+
+    page.context.on("page", on_page)
+    page.get_by_role("button", name="Sign in with ilert").click()
+    approve(page)  # in this tab: a full-page redirect
+    app_page.wait_ready()
+    wait_idle(page)
+    expect(page.locator("#profile")).to_contain_text("Alice Meier")
+    page.context.remove_listener("page", on_page)
+    assert popups == []
+    # Reset to defaults brings the popup back.
+    page.locator("#settings summary").click()
+    page.get_by_role("button", name="Reset to defaults").click()
+    expect(page.locator("#set-signin-mode")).to_have_value("popup")
+    assert page.evaluate("k => localStorage.getItem(k)", SIGNIN_MODE_KEY) is None
