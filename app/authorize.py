@@ -27,9 +27,13 @@ class AttemptNotStored(AppError):
         )
 
 
-def new_state() -> str:
-    """192 random bits, URL-safe: unguessable, so a forged callback cannot match it."""
-    return secrets.token_urlsafe(24)
+def new_state(prefix: str = "") -> str:
+    """192 random bits, URL-safe: unguessable, so a forged callback cannot match it.
+
+    ``prefix`` marks how the answer comes back (``"popup."`` for a popup sign-in, see
+    app.popup); it is public, the random part is what makes the state unguessable.
+    """
+    return prefix + secrets.token_urlsafe(24)
 
 
 def build_url(settings: Settings, redirect_uri: str, state: str, challenge: str) -> str:
@@ -58,13 +62,17 @@ def start(
     storage: Storage,
     page_url: str,
     clock: Callable[[], float] = time.time,
+    state_prefix: str = "",
 ) -> str:
-    """Begin a sign-in: validate, store a new verifier + state, return the authorize URL."""
+    """Begin a sign-in: validate, store a new verifier + state, return the authorize URL.
+
+    Synchronous (hashlib, secrets): a popup must be opened in the click's own task.
+    """
     problems = validate(settings)
     if problems:
         raise ConfigError(problems)
     verifier = pkce.new_verifier()
-    state = new_state()
+    state = new_state(state_prefix)
     redirect_uri = settings.effective_redirect_uri(page_url)
     # The attempt records its server: the callback exchanges the code there, and the
     # session is bound to it, even if the settings change meanwhile.

@@ -25,6 +25,14 @@ class CallbackError(AppError):
     """The redirect back from ilert cannot be used."""
 
 
+class SignInCancelled(CallbackError):
+    """The popup sign-in window was closed (or its wait timed out) before ilert answered."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "closed" or "timeout"
+
+
 class ConsentDenied(CallbackError):
     def __init__(self, description: str = "") -> None:
         super().__init__("access_denied")
@@ -243,6 +251,14 @@ def explain(exc: BaseException) -> Explanation:
     hook = getattr(exc, "explanation", None)
     if callable(hook):  # errors that explain themselves (ignored callback, issuer, storage)
         return hook()
+    if isinstance(exc, SignInCancelled):
+        if exc.reason == "timeout":
+            text = "The sign-in window got no answer in time, so the sign-in was cancelled."
+        else:
+            text = "The sign-in window was closed, so the sign-in was cancelled."
+        return Explanation(
+            text + " Press Sign in to try again.", (SIGN_IN,), "info", kind="sign_in_cancelled"
+        )
     if isinstance(exc, ConsentDenied):
         return Explanation(
             "You declined access in ilert, so the app is not signed in. "

@@ -1,8 +1,9 @@
 """The sign-in policy as a pure state machine: events in, decisions out.
 
 States: ``signed_out → redirecting → exchanging → signed_in → ended``, plus ``refreshing``
-(from ``signed_in``). The page feeds it events (a click, the redirect, an answer, a 401, a
-timer, an error) and only carries out the ``Decision`` it returns: what to send, whether to
+(from ``signed_in``); ``redirecting`` also covers a popup sign-in under way. The page feeds
+it events (a click, the redirect, an answer, a 401, a timer, an error, a closed sign-in
+window) and only carries out the ``Decision`` it returns: what to send, whether to
 show the signed-in or signed-out view, which notice, and what a Retry may run again.
 
 Two rules live here and nowhere else:
@@ -40,6 +41,7 @@ REFRESHED = "refreshed"
 REFRESH_FAILED = "refresh_failed"
 API_FAILED = "api_failed"  # a data call failed (panel error)
 SIGN_OUT = "sign_out"
+CANCELLED = "cancelled"  # the sign-in window was closed, or its wait timed out
 EVENTS = (
     SIGN_IN,
     CALLBACK,
@@ -53,6 +55,7 @@ EVENTS = (
     REFRESH_FAILED,
     API_FAILED,
     SIGN_OUT,
+    CANCELLED,
 )
 
 # What the page sends next (``Decision.send``).
@@ -171,6 +174,10 @@ def step(state: str, event: Event) -> Decision:
         if name == REFRESH_FAILED:
             return Decision(SIGNED_IN, notice=_notice(exc), retry=RETRY_REFRESH)
         return Decision(SIGNED_IN, notice=_notice(exc), retry=RETRY_LOAD)
+    if name == CANCELLED:
+        if state == REDIRECTING:
+            return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc))
+        return Decision(state, ignored=True)
     # SIGN_OUT
     if state in (SIGNED_IN, REFRESHING):
         return Decision(ENDED, send=SEND_REVOKE, view="signed_out")

@@ -12,3 +12,4 @@ SETTINGS_KEY = PREFIX + "settings"  # localStorage, non-secret
 LOG_KEY = PREFIX + "log"  # the (already redacted) flow log survives the redirect
 TEACHING_KEY = PREFIX + "teaching"  # localStorage, "on" when teaching mode is on (off by default)
 TRANSPORT_KEY = PREFIX + "transport"  # localStorage: the HTTP transport and timeout choice
+SIGNIN_MODE_KEY = PREFIX + "signin-mode"  # localStorage: "redirect" when chosen (popup default)

@@ -48,9 +48,30 @@ def app_ready() -> asyncio.Future:
     return _app_task
 
 
-async def on_sign_in(event: object) -> None:
-    app = await app_ready()
-    app.safe(app.sign_in)
+def on_sign_in(event: object) -> None:
+    """Synchronous: a popup sign-in must call window.open in the click's own task.
+
+    A click before the page is built (a few hundred ms after the button is usable) waits
+    for it; the browser's user activation usually outlives that, and when it does not the
+    popup is blocked and the sign-in falls back to a full-page redirect.
+    """
+    task = app_ready()
+    if task.done() and not task.cancelled() and task.exception() is None:
+        app = task.result()
+        app.safe(app.sign_in)
+    else:
+        _pending.append(asyncio.ensure_future(_sign_in_when_ready()))
+
+
+_pending: list[asyncio.Future] = []  # kept referenced until done (asyncio holds weak refs)
+
+
+async def _sign_in_when_ready() -> None:
+    try:
+        app = await app_ready()
+        app.safe(app.sign_in)
+    finally:
+        _pending.clear()
 
 
 def has_stored_session() -> bool:

@@ -4,13 +4,18 @@ Tokens live in memory and in the session store (sessionStorage in the browser, s
 reload in the same tab keeps the session; never localStorage). The page loads its panels
 concurrently, so several API calls can meet a 401 at the same moment: refresh is
 single-flight — the first caller starts it, the others await the same task.
+
+Across tabs sharing the tokens (a duplicated tab copies sessionStorage) the page passes a
+``lock`` (Web Locks, ``app.tabs``): the refresh runs holding it, and a tab that gets the
+lock after another one first looks whether its tokens were replaced meanwhile (handed over
+by that tab: ``adopt``, or found in the store) before it sends its own refresh.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from app import scopes
 from app.config import Endpoints, SettingsError
@@ -20,6 +25,7 @@ from app.protocol import TokenSet
 from app.storage import Storage, clear_all, get_json, remove_quietly, save_tokens, take_attempt
 from app.tokens import TokenClient
 
+ADOPT_GRACE = 1.0  # seconds a refused refresh waits for the tokens another tab refreshed
 REFRESH_MARGIN = 60.0  # ilert's CLI refreshes when less than 60 s of validity remain
 MIN_REFRESH_INTERVAL = 300.0  # ilert asks apps not to refresh more than once per 5 minutes
 # OAuth errors of a refresh after which the refresh token is of no use: the session ends.
@@ -33,12 +39,17 @@ class Session:
         client: TokenClient,
         clock: Callable[[], float] = time.time,
         on_change: Callable[[TokenSet | None], None] | None = None,
+        lock: Callable[[Callable[[], Awaitable[TokenSet]]], Awaitable[TokenSet]] | None = None,
+        after_refresh: Callable[[TokenSet, TokenSet], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.client = client
         self.clock = clock
         self.on_change = on_change
+        self.lock = lock  # runs a refresh holding a lock shared with the other tabs
+        self.after_refresh = after_refresh  # (old, new), still holding the lock
         self._refreshing: asyncio.Future | None = None
+        self._adoption: asyncio.Future | None = None
         stored = get_json(store, TOKENS_KEY)
         self.tokens: TokenSet | None = TokenSet.from_dict(stored)
         # The server the tokens came from (recorded with them): every later call of this
@@ -146,11 +157,39 @@ class Session:
             future.exception()  # retrieved: no "never retrieved" warning when nobody waits
 
     async def _refresh(self, current: TokenSet) -> TokenSet:
+        if self.lock is None:
+            return await self._refresh_held(current)
+        return await self.lock(lambda: self._refresh_held(current))
+
+    def _replaced(self, current: TokenSet) -> TokenSet | None:
+        """Tokens that replaced ``current`` meanwhile (adopted, or found in the store)."""
+        if self.tokens is not current:
+            if self.tokens is None:
+                raise SessionEnded("signed_out")
+            return self.tokens
+        stored = TokenSet.from_dict(get_json(self.store, TOKENS_KEY))
+        if stored is not None and (
+            stored.refresh_token != current.refresh_token
+            or stored.access_token != current.access_token
+        ):
+            self.tokens = stored
+            return stored
+        return None
+
+    async def _refresh_held(self, current: TokenSet) -> TokenSet:
+        replaced = self._replaced(current)
+        if replaced is not None:
+            return replaced
         if not current.refresh_token:
             raise SessionEnded("expired")
         try:
             fresh = await self.client.refresh(current)
         except OAuthError as exc:
+            if exc.code == "invalid_grant" and self.lock is not None:
+                # Rotated away by another tab whose hand-over is on its way: take it.
+                adopted = await self._wait_adopted(current)
+                if adopted is not None:
+                    return adopted
             if exc.code in ENDING_REFRESH_ERRORS:
                 self.end()
             raise
@@ -158,7 +197,26 @@ class Session:
             raise SessionEnded("signed_out")
         self.refresh_count += 1
         self._set(fresh)
+        if self.after_refresh is not None:
+            await self.after_refresh(current, fresh)
         return fresh
+
+    def adopt(self, tokens: TokenSet) -> None:
+        """Take the tokens another tab of this session refreshed (its rotation replaced ours)."""
+        self._set(tokens)
+        if self._adoption is not None and not self._adoption.done():
+            self._adoption.set_result(tokens)
+
+    async def _wait_adopted(self, current: TokenSet) -> TokenSet | None:
+        if self.tokens is not current:
+            return self.tokens
+        self._adoption = asyncio.get_event_loop().create_future()
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._adoption), ADOPT_GRACE)
+        except TimeoutError:
+            return None
+        finally:
+            self._adoption = None
 
     def end(self) -> None:
         """Forget the session and everything stored for it (tokens, pending attempts)."""

@@ -49,8 +49,121 @@ function addHints(hints) {
     document.head.append(link);
   }
 }
-addHints(EARLY_PRELOADS);
-requestAnimationFrame(() => setTimeout(() => addHints(PRELOADS), 0));
+
+// --- Popup sign-in: hand the answer to the window that opened this one ---------------
+// A sign-in started in a popup comes back to the same redirect URI as a full-page sign-in,
+// so this page has to tell the two apart before any Python loads (a popup must load none).
+// Its state carries a marker, "popup." (not in the base64url alphabet of the random part),
+// so no storage is needed for this. The popup offers the callback URL to the opener by
+// postMessage, targeted at this page's own origin; when window.opener is gone (a COOP header
+// on the sign-in page severs it) it asks on a BroadcastChannel whether a window holds this
+// state (only a hash of it is sent) and gives the URL to the one that claims it. Then it
+// closes. When nobody claims it, the page goes on as a normal redirect callback.
+// The opener accepts only its own origin and its own state (app/popup.py).
+const POPUP_STATE_PREFIX = "popup.";
+const POPUP_MESSAGE = "ilert-pkce:popup-callback";
+const POPUP_CLAIMED = "ilert-pkce:popup-claimed";
+const POPUP_CHANNEL = "ilert-pkce:popup";
+const CLAIM_WAIT_MS = 1500;
+
+const query = new URLSearchParams(location.search);
+const answerState = query.get("state") || "";
+const popupAnswer = answerState.startsWith(POPUP_STATE_PREFIX) &&
+  (query.has("code") || query.has("error"));
+// The Python entry point, held back while a popup's answer is being handed over.
+let heldScript = null;
+
+function holdPython() {
+  heldScript = document.querySelector('script[type="py"]');
+  if (heldScript) heldScript.remove();
+}
+
+function releasePython() {
+  if (!heldScript) return;
+  // A new element: PyScript picks up added <script type="py"> nodes (a changed type it would not).
+  const script = document.createElement("script");
+  for (const { name, value } of heldScript.attributes) script.setAttribute(name, value);
+  heldScript = null;
+  script.addEventListener("py:done", () => {
+    setTimeout(() => ready() || fail("the app's Python code stopped with an error."), 0);
+  }, { once: true });
+  document.body.append(script);
+}
+
+function waitFor(target, accept, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { target.removeEventListener("message", on); resolve(null); }, ms);
+    function on(event) {
+      if (!accept(event)) return;
+      clearTimeout(timer);
+      target.removeEventListener("message", on);
+      resolve(event);
+    }
+    target.addEventListener("message", on);
+  });
+}
+
+async function sha256Hex(text) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function offerToOpener() {
+  let opener = null;
+  try { opener = window.opener; } catch { opener = null; }
+  if (!opener) return false;
+  const claimed = waitFor(window, (e) => e.source === opener && e.origin === location.origin &&
+    e.data && e.data.type === POPUP_CLAIMED, CLAIM_WAIT_MS);
+  try {
+    opener.postMessage({ type: POPUP_MESSAGE, url: location.href }, location.origin);
+  } catch {
+    return false;  // the opener is no longer this origin
+  }
+  return (await claimed) !== null;
+}
+
+async function offerOnChannel() {
+  if (typeof BroadcastChannel !== "function" || !(crypto && crypto.subtle)) return false;
+  const channel = new BroadcastChannel(POPUP_CHANNEL);
+  try {
+    const id = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+    const claimed = waitFor(channel, (e) => e.data && e.data.type === "claim" && e.data.id === id,
+      CLAIM_WAIT_MS);
+    channel.postMessage({ type: "offer", id, state_hash: await sha256Hex(answerState) });
+    if (!(await claimed)) return false;
+    const done = waitFor(channel, (e) => e.data && e.data.type === "done" && e.data.id === id,
+      CLAIM_WAIT_MS);
+    channel.postMessage({ type: "callback", id, url: location.href });
+    return (await done) !== null;
+  } finally {
+    channel.close();
+  }
+}
+
+async function handOffPopupAnswer() {
+  show("Finishing sign-in in the window that opened this one…");
+  let handed = false;
+  try {
+    handed = (await offerToOpener()) || (await offerOnChannel());
+  } catch {
+    handed = false;
+  }
+  if (!handed) {
+    // Nobody holds this sign-in (the opener was closed or reloaded): finish it here.
+    addHints(EARLY_PRELOADS);
+    addHints(PRELOADS);
+    releasePython();
+    return;
+  }
+  // The code and state leave the address bar, then the window closes itself.
+  history.replaceState(null, "", location.pathname);
+  document.documentElement.setAttribute("data-popup-done", "");
+  show("Signed in: this window closes itself. You can close it.");
+  const progress = $("boot-progress");
+  if (progress) progress.hidden = true;
+  window.close();
+}
+
 
 const started = performance.now();
 let stage = "Loading the Python runtime (about 5 MB the first time)";
@@ -94,6 +207,7 @@ new PerformanceObserver((list) => {
 
 const timer = setInterval(() => {
   if (ready()) return clearInterval(timer);
+  if (heldScript || document.documentElement.hasAttribute("data-popup-done")) return;
   const seconds = Math.round((performance.now() - started) / 1000);
   show(seconds >= 45
     ? `${stage}… still working after ${seconds} s; a slow connection can take a minute.`
@@ -115,5 +229,15 @@ addEventListener("unhandledrejection", (event) => {
 });
 // PyScript has run every script; if Python never marked the page ready, something failed.
 addEventListener("py:all-done", () => {
+  if (popupAnswer) return;  // Python held back or started later (releasePython watches it)
   setTimeout(() => ready() || fail("the app's Python code stopped with an error."), 0);
 });
+
+// Last: everything above is defined (show() and ready() are used at once).
+if (popupAnswer) {
+  holdPython();
+  handOffPopupAnswer();
+} else {
+  addHints(EARLY_PRELOADS);
+  requestAnimationFrame(() => setTimeout(() => addHints(PRELOADS), 0));
+}

@@ -81,6 +81,8 @@ class App:
         self._api = None
         self._transport: PageTransport | None = None
         self._proxies: list[object] = []
+        self.popup_sign_in = None  # app.ui.signin_popup.PopupSignIn while a popup is open
+        self.tabs = None  # app.tabs.Tabs: other tabs of the same session (built with it)
 
     # --- lazily built clients (the first screen needs no HTTP code) ------------------
 
@@ -101,11 +103,17 @@ class App:
     def session(self):  # -> app.session.Session
         if self._session is None:
             from app.session import Session
+            from app.ui import tab_sync
 
-            session = Session(self.session_store, self.client_for(self.settings.endpoints()))
+            session = Session(
+                self.session_store,
+                self.client_for(self.settings.endpoints()),
+                **tab_sync.session_hooks(self),
+            )
             if session.endpoints is not None:  # bound to the server that issued its tokens
                 session.client = self.client_for(session.endpoints)
             self._session = session
+            self.tabs.track(session.tokens)
         return self._session
 
     def session_endpoints(self) -> config.Endpoints:
@@ -179,6 +187,7 @@ class App:
         try:
             settings_ui.draw(self)
             self.wire()
+            self.wire_sign_in_mode()
             log_view.draw(self.log)
             for section in ("settings-card", "log-card"):
                 b.by_id(section).hidden = False
@@ -302,6 +311,21 @@ class App:
         self.listen(form, "change", lambda e: self.safe(settings_ui.on_picker_change, self, e))
         self.listen(b.window, "pageshow", lambda e: self.safe(self.on_pageshow, e))
 
+    def wire_sign_in_mode(self) -> None:
+        from app import popup
+
+        def saved(mode: str) -> None:
+            self.log.step("Settings saved", signin_mode=mode)
+            notices.status("Settings saved. They apply to the next sign-in.")
+
+        self._proxies.append(popup.draw_mode_setting(self.local_store, saved))
+
+        def reset(_event: object) -> None:  # "Reset to defaults" covers the mode too
+            popup.save_mode(self.local_store, popup.POPUP)
+            b.by_id("set-signin-mode").value = popup.POPUP
+
+        self.listen(b.by_id("settings-reset"), "click", lambda e: self.safe(reset, e))
+
     def on_pageshow(self, event: object) -> None:
         if getattr(event, "persisted", False) and self.state == flow.REDIRECTING:
             self.state = flow.SIGNED_OUT  # back from ilert via the bfcache
@@ -375,6 +399,8 @@ class App:
         button = b.by_id("sign-in")
         button.disabled = True
         try:
+            if self.sign_in_popup():
+                return
             from app import authorize
 
             url = authorize.start(self.settings, self.session_store, b.page_url())
@@ -391,6 +417,19 @@ class App:
         where = config.origin(self.settings.endpoints().authorize) if self.settings.custom else ""
         notices.status(f"Going to {where or 'ilert'} to sign in…")
         b.navigate(url)
+
+    def sign_in_popup(self) -> bool:
+        """Popup sign-in when it is the chosen mode and the browser lets it open (True)."""
+        from app import popup
+
+        if popup.saved_mode(self.local_store) != popup.POPUP:
+            return False
+        from app.ui import signin_popup
+
+        if not signin_popup.start(self, self.settings, ATTEMPT_MAX_AGE):
+            return False
+        self.show(None)
+        return True
 
     def check_attempt_age(self, params: dict[str, str]) -> None:
         attempt = storage.peek_attempt(self.session_store)
@@ -560,7 +599,10 @@ class App:
 
     def sign_out(self) -> None:
         async def out() -> None:
+            from app.ui import tab_sync
+
             had_refresh = self.session.can_refresh
+            tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
             decision = self.decide(Event(flow.SIGN_OUT))
             failure = await self.session.sign_out()
             self.carry_out(decision)

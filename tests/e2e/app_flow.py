@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
-from app.keys import SETTINGS_KEY
+from app.keys import SETTINGS_KEY, SIGNIN_MODE_KEY
 
 from .conftest import BOOT_TIMEOUT_MS, AppPage, ServeProcess
 
@@ -20,8 +20,14 @@ def wait_idle(page: Page) -> None:
     page.wait_for_selector(IDLE, state="attached", timeout=BOOT_TIMEOUT_MS)
 
 
-def reset(app: AppPage, served: ServeProcess, settings: dict | None = None) -> Page:
-    """Fresh emulator, empty storage (optionally saved settings), the app booted and idle."""
+def reset(
+    app: AppPage, served: ServeProcess, settings: dict | None = None, mode: str = "redirect"
+) -> Page:
+    """Fresh emulator, empty storage (optionally saved settings), the app booted and idle.
+
+    ``mode`` is the sign-in mode saved in the page's settings: most tests follow the
+    full-page redirect (one page to watch); tests/e2e/test_popup.py uses "popup", the default.
+    """
     served.reset()
     page = app.page
     page.unroute_all(behavior="ignoreErrors")
@@ -30,9 +36,10 @@ def reset(app: AppPage, served: ServeProcess, settings: dict | None = None) -> P
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page.goto(app.url + "static/favicon.svg")
     page.evaluate(
-        "([key, value]) => { sessionStorage.clear(); localStorage.clear();"
-        " if (value) localStorage.setItem(key, value); }",
-        [SETTINGS_KEY, json.dumps(settings) if settings else ""],
+        "([key, value, modeKey, mode]) => { sessionStorage.clear(); localStorage.clear();"
+        " if (value) localStorage.setItem(key, value);"
+        " if (mode !== 'popup') localStorage.setItem(modeKey, mode); }",
+        [SETTINGS_KEY, json.dumps(settings) if settings else "", SIGNIN_MODE_KEY, mode],
     )
     page.unroute("**/favicon.ico")
     app.console.clear()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Request, expect
 
-from .app_flow import reset, sign_in, wait_idle
+from .app_flow import approve, reset, sign_in, wait_idle
 from .conftest import AppPage, ServeProcess
 
 REPORT_VIOLATIONS = """
@@ -95,3 +95,19 @@ def test_policy_is_enforced(csp_page, served: ServeProcess) -> None:
     assert {(v["directive"], v["blocked"]) for v in violations} == {
         ("connect-src", "http://127.0.0.2:9/")
     }
+
+
+def test_popup_sign_in_without_a_violation(csp_page, served: ServeProcess) -> None:
+    """The popup's documents (ilert's pages, the page handing the answer back) report too."""
+    app_page, violations = csp_page
+    page = reset(app_page, served, mode="popup")
+    violations.clear()
+    with page.expect_popup() as info:
+        page.get_by_role("button", name="Sign in with ilert").click()
+    approve(info.value)
+    info.value.wait_for_event("close", timeout=15_000)
+    wait_idle(page)
+    expect(page.locator("#profile")).to_contain_text("Alice Meier")
+    page.wait_for_timeout(300)
+    assert violations == []
+    assert app_page.console_errors() == []

@@ -45,8 +45,15 @@ EXPECTED = {
     (S.REFRESHING, S.API_FAILED): (S.SIGNED_IN, None, None),
     (S.SIGNED_IN, S.SIGN_OUT): (S.ENDED, S.SEND_REVOKE, "signed_out"),
     (S.REFRESHING, S.SIGN_OUT): (S.ENDED, S.SEND_REVOKE, "signed_out"),
+    (S.REDIRECTING, S.CANCELLED): (S.SIGNED_OUT, None, "signed_out"),
 }
-ERROR_EVENTS = {S.CALLBACK_FAILED, S.EXCHANGE_FAILED, S.REFRESH_FAILED, S.API_FAILED}
+ERROR_EVENTS = {
+    S.CALLBACK_FAILED,
+    S.EXCHANGE_FAILED,
+    S.REFRESH_FAILED,
+    S.API_FAILED,
+    S.CANCELLED,
+}
 
 
 @pytest.mark.parametrize(("state", "name"), list(itertools.product(flow.STATES, flow.EVENTS)))

@@ -1,0 +1,108 @@
+"""The page's side of a popup sign-in: open it, wait without blocking, finish or cancel.
+
+``start`` runs inside the click's task (window.open is allowed only there): the verifier,
+challenge and state are computed synchronously (``app.authorize.start``), the window is
+opened, and the page goes on answering input while ``app.popup.PopupWait`` listens.
+Blocked → the caller falls back to a full-page redirect. Closed → the sign-in is cancelled
+and its stored attempt removed (nothing is left half-done in storage); an answer that still
+comes (a COOP header makes an open popup look closed to its opener) is taken until the
+timeout, with the attempt kept in memory meanwhile.
+"""
+
+from __future__ import annotations
+
+from app import authorize, errors, flow, popup, popup_answer, storage
+from app import browser as b
+from app.flow import Event
+from app.ui import notices
+
+
+class PopupSignIn:
+    """One popup sign-in of ``app`` (an ``app.ui.app.App``)."""
+
+    def __init__(self, app, attempt: storage.Attempt) -> None:
+        self.app = app
+        self.attempt = attempt  # kept in memory: an answer after a (seeming) close
+        self.wait: popup.PopupWait | None = None
+
+    def listen(self, win: object, timeout_s: float) -> None:
+        self.wait = popup.PopupWait(
+            win,
+            self.attempt.state,
+            lambda params, via: self.app.safe(self.on_answer, params, via),
+            lambda: self.app.safe(self.on_closed),
+            lambda: self.app.safe(self.on_timeout),
+            timeout_s,
+        )
+
+    def stop(self) -> None:
+        if self.wait is not None:
+            self.wait.stop()
+
+    def on_answer(self, params: dict[str, str], via: str) -> None:
+        app = self.app
+        if app.popup_sign_in is self:
+            app.popup_sign_in = None
+        if storage.peek_attempt(app.session_store) is None:
+            # Cancelled when the window looked closed: the answer came after all.
+            storage.save_attempt(app.session_store, self.attempt)
+        app.log.step(f"The sign-in window handed back ilert's answer ({via}) and was closed")
+        app.show(None)  # a "cancelled" shown when the window only looked closed is over
+        app.actions.start(
+            "sign-in",
+            "Finishing sign-in",
+            lambda: app.finish_sign_in(params),
+            cancellable=False,
+        )
+
+    def _cancel(self, reason: str) -> None:
+        app = self.app
+        stored = storage.peek_attempt(app.session_store)
+        if stored is not None and stored.state == self.attempt.state:
+            storage.take_attempt(app.session_store)
+        exc = errors.SignInCancelled(reason)
+        app.log.step(
+            "Sign-in cancelled: the sign-in window was closed"
+            if reason == "closed"
+            else "Sign-in cancelled: no answer from the sign-in window in time"
+        )
+        app.carry_out(app.decide(Event(flow.CANCELLED, exc)))
+        notices.status("")
+
+    def on_closed(self) -> None:
+        if self.app.state == flow.REDIRECTING and self.app.popup_sign_in is self:
+            self._cancel("closed")
+
+    def on_timeout(self) -> None:
+        app = self.app
+        if app.popup_sign_in is self:
+            app.popup_sign_in = None
+            if app.state == flow.REDIRECTING:
+                self._cancel("timeout")
+
+
+def start(app, settings, timeout_s: float) -> bool:
+    """Open the popup sign-in (in the click's task). False when the browser blocked it."""
+    url = authorize.start(
+        settings, app.session_store, b.page_url(), state_prefix=popup_answer.STATE_PREFIX
+    )
+    attempt = storage.peek_attempt(app.session_store)
+    win = popup.open_window(url)
+    if win is None or attempt is None:
+        storage.take_attempt(app.session_store)
+        app.log.step(
+            "The browser blocked the sign-in window (popup): signing in with a full-page "
+            "redirect instead"
+        )
+        return False
+    if app.popup_sign_in is not None:
+        app.popup_sign_in.stop()  # an earlier window's late answer is no longer wanted
+    app.popup_sign_in = PopupSignIn(app, attempt)
+    app.popup_sign_in.listen(win, timeout_s)
+    app.log.step(
+        "Sign-in started in a popup window: new PKCE verifier and state stored in this tab",
+        authorize_url=url,
+        tenant=settings.tenant or "(none)",
+    )
+    notices.status("Sign in with ilert in the window that opened… (closing it cancels)")
+    return True

@@ -1,0 +1,56 @@
+"""The page's side of tabs that agree (``app.tabs``): hooks for the session, and what a tab
+does when another tab of its session refreshed or signed out."""
+
+from __future__ import annotations
+
+from app import flow
+from app.flow import Event
+from app.protocol import TokenSet
+from app.ui import notices
+
+
+def session_hooks(app) -> dict:
+    """Keyword arguments for ``app.session.Session`` (``app`` is an ``app.ui.app.App``)."""
+    from app import tab_messages, tabs
+
+    if app.tabs is None:
+        app.tabs = tabs.Tabs(
+            lambda: app._session.tokens if app._session is not None else None,
+            lambda tokens: app.safe(on_rotated, app, tokens),
+            lambda: app.safe(on_signed_out, app),
+        )
+
+    async def locked(work):
+        return await tabs.with_lock(tab_messages.REFRESH_LOCK, work)
+
+    return {"on_change": app.tabs.track, "lock": locked, "after_refresh": app.tabs.rotated}
+
+
+def announce_sign_out(app) -> None:
+    if app.tabs is not None:
+        app.tabs.signed_out(app.session.tokens)
+
+
+def on_rotated(app, tokens: TokenSet) -> None:
+    if app._session is None or not app._session.signed_in:
+        return
+    app._session.adopt(tokens)
+    app.log.step(
+        "Another tab of this session refreshed the tokens and handed them over (sealed): "
+        "this tab uses them now",
+        refresh_token_rotated=True,
+    )
+    if app.state in (flow.SIGNED_IN, flow.REFRESHING):
+        from app.ui import token_panel
+
+        token_panel.draw(app._session)
+
+
+def on_signed_out(app) -> None:
+    if app._session is None or not app._session.signed_in:
+        return
+    app._session.end()
+    app.log.step("Signed out in another tab of this session: the session ended here too")
+    app.carry_out(app.decide(Event(flow.SIGN_OUT)))
+    app.show(None)
+    notices.status("Signed out in another tab: the session ended in this tab too.")
