@@ -107,10 +107,11 @@ OUTCOME_STYLE = {
     PENDING: ("#5a6472", "1 5"),
 }
 # Phase -> (title, from lane, to lane); "token" is a token-endpoint call of another grant.
+# (No title contains a page button's name, e.g. "Token info": the arrows are buttons too.)
 _HTTP_STEPS = {
     "exchange": ("Code exchange", PAGE, TOKEN),
     "refresh": ("Refresh", PAGE, TOKEN),
-    "token_info": ("Token info", PAGE, TOKEN),
+    "token_info": ("Token status", PAGE, TOKEN),
     "revoke": ("Revoke", PAGE, TOKEN),
     "token": ("Token request", PAGE, TOKEN),
     "api": ("API call", PAGE, API),

@@ -46,14 +46,18 @@ def ensure_stylesheet() -> None:
 
 def watch(app) -> None:
     """Build the diagram the first time the log card is visible (not at start-up)."""
-    from pyodide.ffi import create_proxy
+    from pyodide.ffi import create_once_callable, create_proxy
 
     card = b.by_id("log-card")
 
     def seen(records, observer) -> None:
         if any(bool(r.isIntersecting) for r in records):
             observer.disconnect()
-            app.safe(show, app)
+            # When the browser is idle: a returning sign-in is busy with its exchange first.
+            b.window.requestIdleCallback(
+                create_once_callable(lambda _deadline: app.safe(show, app)),
+                _object(timeout=1000),
+            )
 
     proxy = create_proxy(seen)
     app._proxies.append(proxy)

@@ -211,3 +211,27 @@ def test_no_secret_anywhere_outside_teaching_mode(app_page: AppPage, served: Ser
         assert page.locator("#teach").count() == 0
     finally:
         unwatch(page, seen)
+
+
+def test_a_request_under_way_and_a_failure_are_drawn(
+    app_page: AppPage, served: ServeProcess
+) -> None:
+    page = reset(app_page, served)
+    sign_in(app_page)
+    show_log(page)
+    served.admin("faults", {"endpoint": "token_info", "hang": 1.5})
+    page.get_by_role("button", name="Token info").click()
+    pending = page.locator("#flow-diagram g.fd-pending.fd-token_info")
+    expect(pending).to_be_visible()
+    assert pending.get_attribute("tabindex") is None  # no entry to open yet
+    wait_idle(page)
+    expect(pending).to_have_count(0)
+    expect(page.locator(ARROWS).last).to_have_class(re.compile("fd-ok fd-token_info"))
+
+    served.admin("faults", {"endpoint": "token_info", "status": 500})
+    page.get_by_role("button", name="Token info").click()
+    wait_idle(page)
+    last = page.locator(ARROWS).last
+    expect(last).to_have_class(re.compile("fd-failed fd-token_info"))
+    expect(last).to_contain_text("failed · 500")  # said in words, not by colour alone
+    assert "Outcome: failed (500" in last.get_attribute("aria-label")
