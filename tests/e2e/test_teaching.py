@@ -111,6 +111,12 @@ def test_teaching_mode_pauses_at_each_step(app_page: AppPage, served: ServeProce
         go_on(page)
         wait_idle(page)
         expect(page.locator("#profile")).to_contain_text("Alice Meier")
+        alert = page.locator("#alerts li", has_text="Checkout latency")
+        alert.get_by_role("button", name="Accept").click()
+        wait_pause(page, "api")  # before an action's API call too
+        go_on(page)
+        wait_idle(page)
+        expect(page.locator("#alerts li", has_text="Checkout latency")).to_contain_text("ACCEPTED")
         page.get_by_role("button", name="Refresh now").click()
         wait_pause(page, "refresh")
         expect(page.locator(PANEL)).to_contain_text("never shown")
