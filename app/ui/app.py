@@ -361,7 +361,8 @@ class App:
         self.show(None)
         if self.teaching:
             go = self.teach_then_go
-            self.actions.start("sign-in", "Teaching mode", lambda: go(url), cancellable=False)
+            label = "Read, then press Continue"
+            self.actions.start("sign-in", label, lambda: go(url), cancellable=False)
             return
         self.go_to_ilert(url)
 
