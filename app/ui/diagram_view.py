@@ -1,11 +1,11 @@
 """The live sequence diagram in the flow-log card (drawn by ``app.diagram``).
 
 Nothing of it loads at start-up: ``watch(app)`` (called once the page is built) only
-observes the log card, and the first time the card is on screen this module builds the
-figure, links static/diagram.css and imports ``app.diagram``. From then on every log entry
-re-renders it after the next paint, from ``log.entries`` (the stored, already-redacted log,
-so it survives reloads). An arrow opens its log entry as text (click, Enter or Space); the
-arrow keys move between arrows; Export downloads the standalone SVG file.
+observes the log card, and once the card is on screen and the log has an entry, this module
+builds the figure, links static/diagram.css and imports ``app.diagram``. From then on
+every log entry re-renders it after the next paint, from ``log.entries`` (the stored,
+already-redacted log, so it survives reloads). An arrow opens its log entry as text
+(click, Enter or Space); the arrow keys move between arrows; Export downloads the SVG file.
 """
 
 from __future__ import annotations
@@ -45,22 +45,34 @@ def ensure_stylesheet() -> None:
 
 
 def watch(app) -> None:
-    """Build the diagram the first time the log card is visible (not at start-up)."""
+    """Build the diagram once the log card is on screen and has something to draw.
+
+    Not at start-up: a fresh page's log is empty, so nothing loads until the first step is
+    logged (or a reload brings back a stored log) while the card is in view.
+    """
     from pyodide.ffi import create_once_callable, create_proxy
 
     card = b.by_id("log-card")
+    seen = {"card": False, "started": False}
 
-    def seen(records, observer) -> None:
+    def build() -> None:
+        if seen["started"] or not seen["card"] or not app.log.entries:
+            return
+        seen["started"] = True
+        # When the browser is idle: a returning sign-in is busy with its exchange first.
+        b.window.requestIdleCallback(
+            create_once_callable(lambda _deadline: app.safe(show, app)), _object(timeout=1000)
+        )
+
+    def on_screen(records, observer) -> None:
         if any(bool(r.isIntersecting) for r in records):
             observer.disconnect()
-            # When the browser is idle: a returning sign-in is busy with its exchange first.
-            b.window.requestIdleCallback(
-                create_once_callable(lambda _deadline: app.safe(show, app)),
-                _object(timeout=1000),
-            )
+            seen["card"] = True
+            build()
 
-    proxy = create_proxy(seen)
+    proxy = create_proxy(on_screen)
     app._proxies.append(proxy)
+    app.log.listeners.append(lambda entry: None if seen["started"] else app.safe(build))
     b.window.IntersectionObserver.new(proxy).observe(card)
 
 
