@@ -234,6 +234,12 @@ def _http_step(index: int, entry: Entry) -> Step:
     )
 
 
+def request_phase(method: str, url: str, form: dict | None = None) -> str:
+    """The phase of a request about to go out (drawn as under way with ``render(pending=)``),
+    by the same rules its log entry will be drawn with once the answer is in."""
+    return _http_step(0, Entry(0.0, "http", "", method, url, 200, None, dict(form or {}))).phase
+
+
 def _step_phase(entry: Entry) -> str:
     """The phase of a "step" entry: its own, else recognised from what it carries."""
     if entry.phase in ("authorize", "callback"):

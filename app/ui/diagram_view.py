@@ -26,15 +26,10 @@ def _object(**fields: object) -> object:
 
 
 def phase_of(diagram, request) -> str:
-    """The diagram phase of an outgoing request, by the diagram's own rules for log entries."""
+    """The diagram phase of an outgoing request (the form says which grant it is)."""
     from app import protocol
-    from app.flowlog import Entry
 
-    entry = Entry(
-        0.0, "http", "", request.method, request.url, 200, None, protocol.form_fields(request)
-    )
-    found = diagram.steps([entry])
-    return found[0].phase if found else ""
+    return diagram.request_phase(request.method, request.url, protocol.form_fields(request))
 
 
 def ensure_stylesheet() -> None:
