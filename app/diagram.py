@@ -20,13 +20,13 @@ Integration API (all pure; ``entries`` is ``log.entries``, the list the indices 
   aria-label="…" data-entry="INDEX"``; classes ``fd-ok|fd-refused|fd-failed`` and
   ``fd-PHASE``; ``.fd-current`` on an arrow marks the one whose entry is open.
 
-What the page does (phase 2):
+What the page does (``app/ui/diagram_view.py``, ``app/ui/teaching_view.py``):
 
 * Where: a ``<figure id="flow-diagram" class="flow-diagram">`` in the flow-log card above
   the log list: ``<figcaption>``, a ``<div class="fd-scroll">`` holding the SVG, a
   ``<div class="fd-actions">`` with an "Export SVG" button, and a ``<pre class="fd-detail"
-  hidden>`` for the opened exchange. Nothing of it loads at boot: when the log card is first
-  shown (``finish_start``), ``from app import diagram`` inside the method and append
+  hidden>`` for the opened exchange. Nothing of it loads at boot: once the log card is in
+  view and the log has an entry, ``from app import diagram`` inside the method and append
   ``<link rel="stylesheet" href="static/diagram.css">`` to ``<head>`` once.
 * Rendering: ``svg = diagram.render(log.entries, width=scroll_div.clientWidth)``; parse it
   with ``DOMParser().parseFromString(svg, "image/svg+xml")`` (no script runs there), check
