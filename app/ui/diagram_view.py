@@ -60,9 +60,10 @@ def watch(app) -> None:
         )
 
     def on_screen(records, observer) -> None:
-        if any(bool(r.isIntersecting) for r in records):
+        seen["card"] = bool(records[len(records) - 1].isIntersecting)  # in view now?
+        if seen["started"]:
             observer.disconnect()
-            seen["card"] = True
+        else:
             build()
 
     proxy = create_proxy(on_screen)
