@@ -20,13 +20,13 @@ Integration API (all pure; ``entries`` is ``log.entries``, the list the indices 
   aria-label="…" data-entry="INDEX"``; classes ``fd-ok|fd-refused|fd-failed`` and
   ``fd-PHASE``; ``.fd-current`` on an arrow marks the one whose entry is open.
 
-What the page does (phase 2):
+What the page does (``app/ui/diagram_view.py``, ``app/ui/teaching_view.py``):
 
 * Where: a ``<figure id="flow-diagram" class="flow-diagram">`` in the flow-log card above
   the log list: ``<figcaption>``, a ``<div class="fd-scroll">`` holding the SVG, a
   ``<div class="fd-actions">`` with an "Export SVG" button, and a ``<pre class="fd-detail"
-  hidden>`` for the opened exchange. Nothing of it loads at boot: when the log card is first
-  shown (``finish_start``), ``from app import diagram`` inside the method and append
+  hidden>`` for the opened exchange. Nothing of it loads at boot: once the log card is in
+  view and the log has an entry, ``from app import diagram`` inside the method and append
   ``<link rel="stylesheet" href="static/diagram.css">`` to ``<head>`` once.
 * Rendering: ``svg = diagram.render(log.entries, width=scroll_div.clientWidth)``; parse it
   with ``DOMParser().parseFromString(svg, "image/svg+xml")`` (no script runs there), check
@@ -107,10 +107,11 @@ OUTCOME_STYLE = {
     PENDING: ("#5a6472", "1 5"),
 }
 # Phase -> (title, from lane, to lane); "token" is a token-endpoint call of another grant.
+# (No title contains a page button's name, e.g. "Token info": the arrows are buttons too.)
 _HTTP_STEPS = {
     "exchange": ("Code exchange", PAGE, TOKEN),
     "refresh": ("Refresh", PAGE, TOKEN),
-    "token_info": ("Token info", PAGE, TOKEN),
+    "token_info": ("Token status", PAGE, TOKEN),
     "revoke": ("Revoke", PAGE, TOKEN),
     "token": ("Token request", PAGE, TOKEN),
     "api": ("API call", PAGE, API),
@@ -231,6 +232,12 @@ def _http_step(index: int, entry: Entry) -> Step:
         status,
         None if duration is None or isinstance(duration, bool) else float(duration),
     )
+
+
+def request_phase(method: str, url: str, form: dict | None = None) -> str:
+    """The phase of a request about to go out (drawn as under way with ``render(pending=)``),
+    by the same rules its log entry will be drawn with once the answer is in."""
+    return _http_step(0, Entry(0.0, "http", "", method, url, 200, None, dict(form or {}))).phase
 
 
 def _step_phase(entry: Entry) -> str:

@@ -9,4 +9,6 @@
 - ``profile``, ``sources``, ``alerts``, ``oncall``: one data panel each (loading and drawing).
 - ``settings``: the settings form, the scope picker, the HTTP transport choice.
 - ``log``: the flow log view.
+- ``diagram_view``: the live sequence diagram (``app.diagram``), built when first seen.
+- ``teaching_view``: teaching mode's setting and its pauses (``app.teaching``).
 """

@@ -50,6 +50,7 @@ def act(app, action: str, key: str) -> None:
     verb = "accepted" if action == "accept" else "resolved"
 
     async def work() -> None:
+        await app.teach("api")  # teaching mode: a lesson first
         api = app.api()
         await api.alert_action(key, action)
         app.log.step(f"Alert {key} {verb}")

@@ -17,7 +17,7 @@ from app import browser as b
 from app import config, errors, flow, storage
 from app.flow import Event
 from app.flowlog import FlowLog
-from app.keys import TOKENS_KEY
+from app.keys import TEACHING_KEY, TOKENS_KEY
 from app.net_settings import XHR, NetSettings
 from app.ui import actions, notices
 from app.ui import log as log_view
@@ -31,11 +31,16 @@ ATTEMPT_MAX_AGE = 600.0  # seconds: an older stored sign-in attempt is discarded
 
 
 class PageTransport:
-    """The chosen transport, created on first use (fetch by default, or pyodide-http)."""
+    """The chosen transport, created on first use (fetch by default, or pyodide-http).
 
-    def __init__(self, net: NetSettings) -> None:
+    ``watch(request)`` is told of each request before it goes out (the diagram draws it as
+    under way) and returns what to call once it is over, or None.
+    """
+
+    def __init__(self, net: NetSettings, watch: Callable[[object], object] | None = None) -> None:
         self.net = net
         self.inner = None
+        self.watch = watch
 
     async def send(self, request, timeout):
         if self.inner is None:
@@ -47,7 +52,12 @@ class PageTransport:
                 from app.fetch import FetchTransport
 
                 self.inner = FetchTransport()
-        return await self.inner.send(request, timeout)
+        over = self.watch(request) if self.watch else None
+        try:
+            return await self.inner.send(request, timeout)
+        finally:
+            if over is not None:
+                over()
 
 
 class App:
@@ -83,13 +93,14 @@ class App:
         self._proxies: list[object] = []
         self.popup_sign_in = None  # app.ui.signin_popup.PopupSignIn while a popup is open
         self.tabs = None  # app.tabs.Tabs: other tabs of the same session (built with it)
+        self.diagram_view = None  # app.ui.diagram_view, built when the log card is first seen
 
     # --- lazily built clients (the first screen needs no HTTP code) ------------------
 
     @property
     def transport(self) -> PageTransport:
         if self._transport is None:
-            self._transport = PageTransport(self.net)
+            self._transport = PageTransport(self.net, self.watch_request)
         return self._transport
 
     def client_for(self, endpoints: config.Endpoints):  # -> app.tokens.TokenClient
@@ -191,8 +202,46 @@ class App:
             log_view.draw(self.log)
             for section in ("settings-card", "log-card"):
                 b.by_id(section).hidden = False
+            self.watch_log_card()
         finally:
             self.actions.release()
+
+    def watch_log_card(self) -> None:
+        """The sequence diagram is built when the log card is first on screen, not now."""
+        from app.ui import diagram_view, teaching_view
+
+        teaching_view.draw(self)
+        diagram_view.watch(self)
+
+    def watch_request(self, request: object) -> Callable[[], None] | None:
+        """A request goes out: the diagram (once shown) draws it as under way."""
+        view = self.diagram_view
+        if view is None:
+            return None
+        try:
+            phase = view.request_started(request)
+        except Exception:  # the diagram must never stop a request
+            return None
+        return lambda: view.request_ended(phase)
+
+    # --- teaching mode (app.ui.teaching_view; content from app.teaching) ---------------
+
+    @property
+    def teaching(self) -> bool:
+        return self.local_store.get(TEACHING_KEY) == "on"
+
+    async def teach(self, phase: str) -> None:
+        """In teaching mode: a short lesson before ``phase``, until Continue is pressed."""
+        if self.teaching:
+            from app import teaching
+            from app.ui import teaching_view
+
+            await teaching_view.pause(teaching.lesson(phase))
+
+    def on_teaching_change(self, event: object) -> None:
+        from app.ui import teaching_view
+
+        teaching_view.on_change(self, event)
 
     def resume(self) -> None:
         if not self.session.signed_in:
@@ -310,6 +359,8 @@ class App:
         self.listen(form, "submit", lambda e: self.safe(settings_ui.save, self, e))
         self.listen(form, "change", lambda e: self.safe(settings_ui.on_picker_change, self, e))
         self.listen(b.window, "pageshow", lambda e: self.safe(self.on_pageshow, e))
+        teach_box = b.by_id("set-teaching")
+        self.listen(teach_box, "change", lambda e: self.safe(self.on_teaching_change, e))
 
     def wire_sign_in_mode(self) -> None:
         from app import popup
@@ -399,7 +450,9 @@ class App:
         button = b.by_id("sign-in")
         button.disabled = True
         try:
-            if self.sign_in_popup():
+            # Teaching mode pauses before leaving the page, and a popup opened after that
+            # pause would be blocked (no user gesture left): it signs in by redirect.
+            if not self.teaching and self.sign_in_popup():
                 return
             from app import authorize
 
@@ -409,8 +462,24 @@ class App:
             button.disabled = False
             raise
         self.show(None)
+        if self.teaching:
+            go = self.teach_then_go
+            label = "Read, then press Continue"
+            self.actions.start("sign-in", label, lambda: go(url), cancellable=False)
+            return
+        self.go_to_ilert(url)
+
+    async def teach_then_go(self, url: str) -> None:
+        from app import teaching
+        from app.ui import teaching_view
+
+        await teaching_view.pause(teaching.authorize_lesson(url))
+        self.go_to_ilert(url)
+
+    def go_to_ilert(self, url: str) -> None:
         self.log.step(
             "Sign-in started: new PKCE verifier and state stored in this tab; going to ilert",
+            phase="authorize",
             authorize_url=url,
             tenant=self.settings.tenant or "(none)",
         )
@@ -444,13 +513,18 @@ class App:
         from app import callback
 
         if "error" in params:  # its text only once it is known to answer our sign-in
-            self.log.step("Back from ilert with an error")
+            self.log.step("Back from ilert with an error", phase="callback")
         else:
             self.log.step(
-                "Back from ilert with a code; code and state removed from the address bar"
+                "Back from ilert with a code; code and state removed from the address bar",
+                phase="callback",
             )
+        stored_state = None
         try:
             self.check_attempt_age(params)
+            if self.teaching:  # read before handle() deletes it; shown once compared
+                attempt = storage.peek_attempt(self.session_store)
+                stored_state = attempt.state if attempt is not None else None
             result = callback.handle(params, self.session_store, self.settings.issuer)
         except errors.CallbackError as exc:
             if isinstance(exc, callback.IgnoredCallback):  # not ours: not the server's words
@@ -466,9 +540,29 @@ class App:
             return
         self.log.step("State matches this tab's sign-in; verifier taken and deleted from storage")
         self.decide(Event(flow.CALLBACK))
+        if self.teaching:
+            from app import teaching
+            from app.ui import teaching_view
+
+            lesson = teaching.callback_lesson(params, stored_state, state_checked=True)
+            await teaching_view.pause(lesson)
         # The code goes to the server the sign-in was started with, whatever the settings.
         endpoints = result.endpoints or self.settings.endpoints()
         await self.exchange(result.code, result.verifier, result.redirect_uri, endpoints)
+
+    async def teach_exchange(self, code: str, verifier: str, tokens: object | None) -> None:
+        """After the exchange was answered: code and verifier are spent, so they may be shown."""
+        from app import teaching
+        from app.ui import teaching_view
+
+        lesson = teaching.exchange_lesson(
+            code=code,
+            verifier=verifier,
+            challenge=teaching.challenge_from_log(self.log.entries),
+            tokens=tokens.to_dict() if tokens is not None else None,
+            spent=True,
+        )
+        await teaching_view.pause(lesson)
 
     async def exchange(
         self, code: str, verifier: str, redirect_uri: str, endpoints: config.Endpoints
@@ -478,6 +572,8 @@ class App:
             tokens = await client.exchange_code(code, verifier, redirect_uri)
         except Exception as exc:
             self.log_error(exc)
+            if self.teaching and isinstance(exc, errors.OAuthError):  # answered: code spent
+                await self.teach_exchange(code, verifier, None)
 
             async def again() -> None:
                 self.decide(Event(flow.CALLBACK))
@@ -493,6 +589,8 @@ class App:
             expires_in=round(tokens.expires_at - tokens.obtained_at),
             refresh_token_received=bool(tokens.refresh_token),
         )
+        if self.teaching:
+            await self.teach_exchange(code, verifier, tokens)
         self.carry_out(self.decide(Event(flow.EXCHANGED)))
 
     # --- signed in / out --------------------------------------------------------------------
@@ -560,6 +658,7 @@ class App:
     async def _refresh(self) -> None:
         from app.ui import token_panel
 
+        await self.teach("refresh")
         before = self.session.tokens
         if self.state == flow.SIGNED_IN:
             self.state = flow.REFRESHING
@@ -590,6 +689,7 @@ class App:
         async def info() -> None:
             from app.ui import token_panel
 
+            await self.teach("token_info")
             data = await self.session.client.token_info(self.session.current().access_token)
             token_panel.draw_token_info(data)
 
@@ -601,6 +701,7 @@ class App:
         async def out() -> None:
             from app.ui import tab_sync
 
+            await self.teach("revoke")
             had_refresh = self.session.can_refresh
             tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
             decision = self.decide(Event(flow.SIGN_OUT))
@@ -651,6 +752,7 @@ class App:
 
         if not self.session.signed_in:  # ended meanwhile (expiry tick, sign-out)
             return
+        await self.teach("api")
         failures = await panels.load_all(self)
         if not failures:
             notices.status("Your ilert data is up to date.")

@@ -101,6 +101,8 @@ def start(app, settings, timeout_s: float) -> bool:
     app.popup_sign_in.listen(win, timeout_s)
     app.log.step(
         "Sign-in started in a popup window: new PKCE verifier and state stored in this tab",
+        phase="authorize",
+        via="popup",
         authorize_url=url,
         tenant=settings.tenant or "(none)",
     )

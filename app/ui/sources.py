@@ -66,6 +66,7 @@ def toggle(app, key: str) -> None:
     word = "enabled" if active else "disabled"
 
     async def work() -> None:
+        await app.teach("api")  # teaching mode: a lesson first
         api = app.api()
         current = await api.alert_source(cached.get("id"))
         changed = changed_meanwhile(cached, current)

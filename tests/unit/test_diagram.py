@@ -400,3 +400,22 @@ def test_a_step_under_way_is_drawn_last_and_is_not_an_entry() -> None:
     # unknown phases are ignored; an empty log with a pending step has no "No steps yet"
     assert "fd-pending" not in diagram.render([], pending="<nope>")
     assert "No steps yet:" not in texts(parse(diagram.render([], pending="authorize")))
+
+
+def test_a_request_under_way_gets_the_phase_its_entry_will_have() -> None:
+    from app import protocol
+
+    base = "https://api.ilert.com/api"
+    token = f"{base}/developers/oauth2/token"
+    requests = {
+        "exchange": protocol.exchange_request(token, "app", "c0de", "v" * 43, ""),
+        "refresh": protocol.refresh_request(token, "app", "r"),
+        "token_info": protocol.token_info_request(f"{base}/developers/oauth2/token_info", "a"),
+        "revoke": protocol.revoke_request(f"{base}/developers/oauth2/revoke", "app", "r"),
+        "api": protocol.api_request(base, "GET", "/users/current", "a"),
+    }
+    for phase, request in requests.items():
+        found = diagram.request_phase(request.method, request.url, protocol.form_fields(request))
+        assert found == phase
+        svg = diagram.render([], pending=found)
+        assert f'class="fd-pending fd-{phase}"' in svg and "data-entry" not in svg
