@@ -3,7 +3,7 @@
 The app is served by serve.py with a config.json that names the witness (the page's CSP
 only lets it connect to origins its config names), and configured as a custom server:
 through the Settings panel with "Fill from issuer" (RFC 8414 metadata) in the first test,
-from config.json in the others. Covers issue 11 item 7: sign in, profile, refresh twice
+from config.json in the others: sign in, profile, refresh twice
 with rotation, introspection, revoke (the old refresh token then refused by the witness
 itself), consent denied, wrong state, and a foreign ``iss`` refused (RFC 9207).
 """
@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app.keys import ATTEMPT_KEY, TOKENS_KEY
+from app.keys import ATTEMPT_KEY, SIGNIN_MODE_KEY, TOKENS_KEY
 from tests.interop.witness import WitnessServer, sign_in_page
 from tests.serving import ServeProcess, start_serve
 
@@ -84,6 +84,20 @@ def app_ilert_defaults(
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    """A page whose app signs in by full-page redirect (the tests follow one page)."""
+    context = browser.new_context()
+    context.add_init_script(
+        f"if (!localStorage.getItem('{SIGNIN_MODE_KEY}'))"
+        f" localStorage.setItem('{SIGNIN_MODE_KEY}', 'redirect');"
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def popup_page(browser: Browser) -> Iterator[Page]:
+    """A page with the app's default sign-in: in a popup window."""
     context = browser.new_context()
     page = context.new_page()
     yield page
@@ -104,8 +118,19 @@ def tokens(page: Page) -> dict:
     return json.loads(page.evaluate("k => sessionStorage.getItem(k)", TOKENS_KEY) or "null")
 
 
-def sign_in(page: Page, server: WitnessServer, served: ServeProcess, allow: bool = True) -> None:
-    page.get_by_role("button", name="Sign in with ilert").click()
+def sign_in(
+    page: Page, server: WitnessServer, served: ServeProcess, allow: bool = True, popup: bool = False
+) -> None:
+    button = page.get_by_role("button", name="Sign in with ilert")
+    if popup:  # the witness's pages in the popup; the answer handed back to this page
+        with page.expect_popup() as opened:
+            button.click()
+        window = opened.value
+        sign_in_page(window, server, allow=allow)
+        window.wait_for_event("close")
+        idle(page)
+        return
+    button.click()
     sign_in_page(page, server, allow=allow)
     page.wait_for_url(f"{served.app_url}**")
     page.wait_for_selector(READY, state="attached", timeout=BOOT_MS)
@@ -121,9 +146,9 @@ def notice(page: Page, kind: str, text: str = "") -> None:
 
 
 def test_settings_fill_from_issuer_then_full_session(
-    page: Page, oauth_server: WitnessServer, app_ilert_defaults: ServeProcess
+    popup_page: Page, oauth_server: WitnessServer, app_ilert_defaults: ServeProcess
 ) -> None:
-    served = app_ilert_defaults
+    page, served = popup_page, app_ilert_defaults
     client_id = oauth_server.register_client(served.app_url)
     boot(page, served.app_url)
     expect(page.locator("#preset-active")).to_have_text("ilert")
@@ -144,7 +169,7 @@ def test_settings_fill_from_issuer_then_full_session(
     expect(page.locator("#status")).to_contain_text("Settings saved")
     expect(page.locator("#preset-active")).to_have_text("custom server")
 
-    sign_in(page, oauth_server, served)
+    sign_in(page, oauth_server, served, popup=True)
     # Profile (ilert-shaped /users/current on the witness); ilert's other panels are hidden.
     expect(page.locator("#profile")).to_contain_text(oauth_server.username)
     expect(page.locator("#sources")).to_be_hidden()
