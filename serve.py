@@ -398,7 +398,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--emulator-rate-limit",
         type=int,
         metavar="N",
-        help="API requests per client and minute before the emulator answers 429 (default 700)",
+        help="API requests per client address a minute before the emulator says 429 (default 700)",
     )
     parser.add_argument(
         "--emulator-test-controls",

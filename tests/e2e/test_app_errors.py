@@ -1,4 +1,4 @@
-"""Every error of issue 4's list in the page: a plain message, a way forward, nothing stale."""
+"""Every error a user can meet, in the page: a plain message, a way forward, nothing stale."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Issue 12 in Chromium: stored settings are untrusted, sessions stay with their server,
+"""Hardening in Chromium: stored settings are untrusted, sessions stay with their server,
 storage failures lose nothing, and links cannot speak for the server.
 
-Each test reproduces one finding of the hostile-input review (issue 12, "Why" 1-3) and
-failed before the hardening modules were wired into the page. (Long values wrapping, "Why"
-6, is tests/e2e/test_css_layout.py.)
+Each test reproduces one finding of the hostile-input review and
+failed before the hardening modules were wired into the page. (Long values wrapping is
+tests/e2e/test_css_layout.py.)
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def test_foreign_error_link_is_a_neutral_note_and_keeps_the_sign_in(
 
 
 def test_presets_show_and_fill_the_server_fields(app_page: AppPage, served: ServeProcess):
-    # Issue 11 item 3: the active preset is shown; choosing one fills its fields (not saved).
+    # The active preset is shown; choosing one fills its fields (not saved).
     page = reset(app_page, served)
     expect(page.locator("#preset-active")).to_have_text("local emulator")
     page.locator("#settings summary").click()

@@ -1,4 +1,4 @@
-"""Issue 11/12 wiring in the core: sessions bound to their server, introspection, refusals."""
+"""Wiring in the core: sessions bound to their server, introspection, refusals."""
 
 from __future__ import annotations
 
