@@ -8,6 +8,8 @@ from app.keys import SETTINGS_KEY, TRANSPORT_KEY
 from app.net_settings import TRANSPORTS, NetSettings, parse_timeout
 from app.ui import notices
 
+SAVED = "Settings saved. They apply to the next sign-in."  # the status after any save
+
 FIELDS = (
     "client_id",
     "ilert_host",
@@ -170,7 +172,7 @@ def save(app, event: object) -> None:
             "next sign-in. Or sign out now."
         )
     else:
-        notices.status("Settings saved. They apply to the next sign-in.")
+        notices.status(SAVED)
 
 
 def reset(app) -> None:
