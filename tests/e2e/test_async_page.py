@@ -59,6 +59,17 @@ def expect_filled(page: Page, *panels: str) -> None:
         expect(page.locator(f"#{panel}")).to_contain_text(texts[panel])
 
 
+def reload_with_one_panel_down(page: Page, served: ServeProcess, panel: str, path: str) -> None:
+    """Reload data while ``path`` is unreachable: a network error in ``panel``, the rest filled."""
+    down = re.compile(re.escape(served.emulator_url) + path)
+    page.route(down, lambda route: route.abort("internetdisconnected"))
+    page.get_by_role("button", name="Reload data").click()
+    wait_idle(page)
+    expect(page.locator(f"#{panel} [data-kind=network]")).to_contain_text("Could not reach")
+    expect_filled(page, *(p for p in PANELS if p != panel))
+    page.unroute(down)
+
+
 def test_panels_load_in_parallel(app: AppPage, served: ServeProcess) -> None:
     page = reset(app, served)
     sign_in(app)
@@ -84,14 +95,8 @@ def test_panels_load_in_parallel(app: AppPage, served: ServeProcess) -> None:
 def test_one_panels_failure_leaves_the_others_filled(app: AppPage, served: ServeProcess) -> None:
     page = reset(app, served)
     sign_in(app)
-    alerts = re.compile(re.escape(served.emulator_url) + r"/api/alerts\b")
-    page.route(alerts, lambda route: route.abort("internetdisconnected"))
-    page.get_by_role("button", name="Reload data").click()
-    wait_idle(page)
-    expect(page.locator("#alerts [data-kind=network]")).to_contain_text("Could not reach")
-    expect_filled(page, "profile", "sources", "oncall")
+    reload_with_one_panel_down(page, served, "alerts", r"/api/alerts\b")
     expect_notice(page, "network")
-    page.unroute(alerts)
 
 
 def test_a_hanging_call_times_out_and_the_page_stays_usable(
@@ -280,13 +285,7 @@ def test_pyodide_http_is_opt_in_and_still_works(app: AppPage, served: ServeProce
     expect_filled(page, *PANELS)
     assert any(u.endswith("pyodide_http-0.2.2-py3-none-any.whl") for u in app.requests)
     # A failed synchronous XHR is a network error in its panel, like a failed fetch.
-    profile = re.compile(re.escape(served.emulator_url) + r"/api/users/current")
-    page.route(profile, lambda route: route.abort("internetdisconnected"))
-    page.get_by_role("button", name="Reload data").click()
-    wait_idle(page)
-    expect(page.locator("#profile [data-kind=network]")).to_contain_text("Could not reach")
-    expect_filled(page, "sources", "alerts", "oncall")
-    page.unroute(profile)
+    reload_with_one_panel_down(page, served, "profile", r"/api/users/current")
     page.evaluate("k => localStorage.removeItem(k)", TRANSPORT_KEY)
 
 
