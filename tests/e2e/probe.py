@@ -11,8 +11,12 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+from playwright.sync_api import Browser
+
 import serve
 from tests.serving import ROOT
+
+from .conftest import BOOT_TIMEOUT_MS
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -45,3 +49,15 @@ def probe_page(root: Path, template: str, modules: list[str], files: str = "") -
     finally:
         server.shutdown()
         server.server_close()
+
+
+def probe_report(browser: Browser, url: str, attribute: str) -> dict:
+    """Open the probe page in a fresh context; the JSON report it sets on <html attribute>."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector(f"html[{attribute}]", state="attached", timeout=BOOT_TIMEOUT_MS)
+        return json.loads(page.get_attribute("html", attribute))
+    finally:
+        context.close()

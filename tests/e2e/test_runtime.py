@@ -17,8 +17,8 @@ from playwright.sync_api import Browser, Route, expect
 
 from tests.serving import ROOT, ServeProcess
 
-from .conftest import BOOT_TIMEOUT_MS, AppPage, open_app_page
-from .probe import probe_page
+from .conftest import AppPage, open_app_page
+from .probe import probe_page, probe_report
 
 MANIFEST = json.loads((ROOT / "static/vendor/MANIFEST.json").read_text())
 PYSCRIPT = "/static/vendor/pyscript-0.7.31/"
@@ -191,12 +191,7 @@ def stdlib_probe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_stdlib_modules_the_app_imports_load_from_pyc(browser: Browser, stdlib_probe_url) -> None:
     modules = app_stdlib_imports()
     assert "json" in modules and "urllib.parse" in modules
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(stdlib_probe_url)
-    page.wait_for_selector("html[data-stdlib]", state="attached", timeout=BOOT_TIMEOUT_MS)
-    report = json.loads(page.get_attribute("html", "data-stdlib"))
-    context.close()
+    report = probe_report(browser, stdlib_probe_url, "data-stdlib")
     assert report["python"].startswith("3.14.")
     assert sorted(report["modules"]) == modules
     # The rest are compiled into the interpreter: C modules or frozen bytecode.

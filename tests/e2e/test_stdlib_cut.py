@@ -8,7 +8,6 @@ from the zip would be a user's ImportError.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -17,8 +16,7 @@ from playwright.sync_api import Browser
 from scripts import vendor_runtime
 from tests.serving import ROOT
 
-from .conftest import BOOT_TIMEOUT_MS
-from .probe import probe_page
+from .probe import probe_page, probe_report
 
 WHEEL = f"static/vendor/{vendor_runtime.WHEELS_DIR}/{vendor_runtime.PYODIDE_HTTP_WHEEL}"
 
@@ -51,12 +49,7 @@ def probe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_every_app_module_imports_from_the_cut_stdlib(browser: Browser, probe_url: str) -> None:
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(probe_url)
-    page.wait_for_selector("html[data-imports]", state="attached", timeout=BOOT_TIMEOUT_MS)
-    report = json.loads(page.get_attribute("html", "data-imports"))
-    context.close()
+    report = probe_report(browser, probe_url, "data-imports")
     assert report["python"].startswith("3.14.")
     assert report["stdlib_zip"].endswith("python314.zip")
     assert report["failed"] == {}
