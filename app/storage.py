@@ -220,24 +220,28 @@ class FallbackStorage:
         except Exception:
             return None
 
+    def _write(self, key: str, value: str) -> StorageRefused | None:
+        """Store in the browser (the memory copy goes); the refusal when it would not."""
+        try:
+            write(self.primary, key, value)
+        except StorageRefused as exc:
+            return exc
+        self.memory.pop(key, None)
+        return None
+
     def set(self, key: str, value: str) -> bool:
         """True when stored in the browser, False when kept in memory (or dropped)."""
         value = str(value)
-        try:
-            write(self.primary, key, value)
-            self.memory.pop(key, None)
+        refusal = self._write(key, value)
+        if refusal is None:
             return True
-        except StorageRefused as exc:
-            refusal = exc
         if key not in self.expendable:
+            # Room for what matters: drop the expendable keys, then try once more.
             for other in self.expendable:
                 remove_quietly(self.primary, other)
-            try:
-                write(self.primary, key, value)
-                self.memory.pop(key, None)
+            refusal = self._write(key, value)
+            if refusal is None:
                 return True
-            except StorageRefused as exc:
-                refusal = exc
         remove_quietly(self.primary, key)  # never leave an older value behind
         if key in self.expendable:
             return False

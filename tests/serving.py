@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,12 +40,33 @@ class ServeProcess:
         self.admin("reset")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """Terminate ``proc`` and wait for it; kill it when it has not stopped within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def emulator_cli(*args: str) -> Iterator[subprocess.Popen[str]]:
+    """``python -m ilert_emulator --port 0 ARGS`` run from the project root, stopped after.
+
+    Its stdout and stderr are pipes: the first line of stdout names its URL.
+    """
+    cmd = [sys.executable, "-m", "ilert_emulator", "--port", "0", *args]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    try:
+        yield proc
+    finally:
+        stop_process(proc)
 
 
 def start_serve(*args: str) -> ServeProcess:

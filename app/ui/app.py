@@ -93,7 +93,7 @@ class App:
         self._proxies: list[object] = []
         self.popup_sign_in = None  # app.ui.signin_popup.PopupSignIn while a popup is open
         self.tabs = None  # app.tabs.Tabs: other tabs of the same session (built with it)
-        self.diagram_view = None  # app.ui.diagram_view, built when the log card is first seen
+        self.diagram_view = None  # app.ui.diagram_view.DiagramView, once the log card shows
 
     # --- lazily built clients (the first screen needs no HTTP code) ------------------
 
@@ -207,7 +207,7 @@ class App:
             self.actions.release()
 
     def watch_log_card(self) -> None:
-        """The sequence diagram is built when the log card is first on screen, not now."""
+        """Draw the teaching switch; the diagram is built later (see diagram_view.watch)."""
         from app.ui import diagram_view, teaching_view
 
         teaching_view.draw(self)
@@ -367,7 +367,7 @@ class App:
 
         def saved(mode: str) -> None:
             self.log.step("Settings saved", signin_mode=mode)
-            notices.status("Settings saved. They apply to the next sign-in.")
+            notices.status(settings_ui.SAVED)
 
         self._proxies.append(popup.draw_mode_setting(self.local_store, saved))
 

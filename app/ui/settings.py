@@ -8,6 +8,8 @@ from app.keys import SETTINGS_KEY, TRANSPORT_KEY
 from app.net_settings import TRANSPORTS, NetSettings, parse_timeout
 from app.ui import notices
 
+SAVED = "Settings saved. They apply to the next sign-in."  # the status after any save
+
 FIELDS = (
     "client_id",
     "ilert_host",
@@ -143,18 +145,10 @@ def save(app, event: object) -> None:
     timeout, problem = parse_timeout(str(b.by_id("set-timeout").value))
     if problem:
         problems.append(problem)
-    box = b.by_id("settings-errors")
-    b.clear(box)
     if problems:
-        notices.status("")  # no stale "Settings saved" next to the problems
-        box.append(b.el("p", "Please fix:"))
-        listing = b.el("ul")
-        for text in problems:
-            listing.append(b.el("li", text))
-        box.append(listing)
-        box.hidden = False
+        show_problems(problems)
         return
-    box.hidden = True
+    hide_problems()
     session = app.session if app.has_stored_session() else None
     bound = session.endpoints if session is not None and session.signed_in else None
     moved = config.changes_server(bound, new)
@@ -178,7 +172,7 @@ def save(app, event: object) -> None:
             "next sign-in. Or sign out now."
         )
     else:
-        notices.status("Settings saved. They apply to the next sign-in.")
+        notices.status(SAVED)
 
 
 def reset(app) -> None:
@@ -187,7 +181,7 @@ def reset(app) -> None:
     app.apply_settings(config.merge(app.defaults, None), NetSettings())
     draw(app)
     b.by_id("issuer-notes").hidden = True
-    b.by_id("settings-errors").hidden = True
+    hide_problems()
     notices.status("Settings reset to the defaults.")
 
 
@@ -205,10 +199,8 @@ async def fill_from_issuer(app) -> None:
     from app import servers
     from app.http import HttpRequest
 
-    box = b.by_id("settings-errors")
     notes = b.by_id("issuer-notes")
-    b.clear(box)
-    box.hidden = True
+    hide_problems()
     notes.hidden = True
     current = form_settings(app)
     issuer = current.issuer
@@ -255,10 +247,16 @@ async def fill_from_issuer(app) -> None:
 def show_problems(problems: list[str]) -> None:
     box = b.by_id("settings-errors")
     b.clear(box)
-    notices.status("")
+    notices.status("")  # no stale "Settings saved" next to the problems
     box.append(b.el("p", "Please fix:"))
     listing = b.el("ul")
     for text in problems:
         listing.append(b.el("li", text))
     box.append(listing)
     box.hidden = False
+
+
+def hide_problems() -> None:
+    box = b.by_id("settings-errors")
+    b.clear(box)
+    box.hidden = True

@@ -65,6 +65,17 @@ def sign_in(app: AppPage, user: str = "alice", decision: str = "Approve") -> Pag
     return page
 
 
+def use_the_session(page: Page) -> None:
+    """Every call of a signed-in page in turn: Reload data, Refresh now, Token info."""
+    page.get_by_role("button", name="Reload data").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Refresh now").click()
+    wait_idle(page)
+    expect(page.locator("#status")).to_have_text("Access token refreshed.")
+    page.get_by_role("button", name="Token info").click()
+    wait_idle(page)
+
+
 def session_item(page: Page, key: str) -> object:
     raw = page.evaluate("k => sessionStorage.getItem(k)", key)
     return json.loads(raw) if raw else None

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request
 
 from scripts.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.serving import ServeProcess, start_serve
@@ -73,8 +73,15 @@ class AppPage:
         return [m.text for m in self.console if m.type == "error"] + self.page_errors
 
 
-def open_app_page(browser: Browser, url: str) -> tuple[AppPage, object]:
-    context = browser.new_context()
+def open_app_page(
+    browser: Browser, url: str, context: BrowserContext | None = None
+) -> tuple[AppPage, BrowserContext]:
+    """The app booted in a new page that records requests, console and page errors.
+
+    The page opens in ``context`` when given (prepared by the caller, e.g. with an init
+    script), else in a new context; the caller closes the context it gets back.
+    """
+    context = context or browser.new_context()
     page = context.new_page()
     app_page = AppPage(page, url)
     page.on(

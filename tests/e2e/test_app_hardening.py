@@ -16,7 +16,15 @@ from playwright.sync_api import Page, expect
 
 from app.keys import ATTEMPT_KEY, SETTINGS_KEY, TOKENS_KEY
 
-from .app_flow import approve, expect_notice, reset, session_item, sign_in, wait_idle
+from .app_flow import (
+    approve,
+    expect_notice,
+    reset,
+    session_item,
+    sign_in,
+    use_the_session,
+    wait_idle,
+)
 from .conftest import AppPage, ServeProcess
 
 EVIL = "evil.example"
@@ -101,13 +109,7 @@ def test_settings_change_while_signed_in_does_not_move_the_session(
     page.get_by_label(re.compile("^API base")).fill(f"http://{moved}/api")
     page.get_by_role("button", name="Save settings").click()
     expect_notice(page, "server_changed", "keeps using that server until you sign out")
-    page.get_by_role("button", name="Reload data").click()
-    wait_idle(page)
-    page.get_by_role("button", name="Refresh now").click()
-    wait_idle(page)
-    expect(page.locator("#status")).to_have_text("Access token refreshed.")
-    page.get_by_role("button", name="Token info").click()
-    wait_idle(page)
+    use_the_session(page)
     # The user's choice: sign out now (the revoke goes to the session's server too).
     page.locator("#notice").get_by_role("button", name="Sign out now").click()
     wait_idle(page)

@@ -10,9 +10,10 @@ import json
 import re
 import time
 import urllib.request
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from app.keys import ATTEMPT_KEY, TOKENS_KEY, TRANSPORT_KEY
 
@@ -59,6 +60,32 @@ def expect_filled(page: Page, *panels: str) -> None:
         expect(page.locator(f"#{panel}")).to_contain_text(texts[panel])
 
 
+def abort(route: Route) -> None:
+    route.abort("internetdisconnected")
+
+
+def reload_with_one_panel_failing(
+    page: Page,
+    served: ServeProcess,
+    panel: str,
+    path: str,
+    handle: Callable[[Route], None] = abort,
+    kind: str = "network",
+    text: str = "Could not reach",
+) -> None:
+    """Reload data while ``handle`` answers for ``path`` (by default: no network).
+
+    ``panel`` shows the error of that ``kind`` with ``text``; every other panel is filled.
+    """
+    failing = re.compile(re.escape(served.emulator_url) + path)
+    page.route(failing, handle)
+    page.get_by_role("button", name="Reload data").click()
+    wait_idle(page)
+    expect(page.locator(f"#{panel} [data-kind={kind}]")).to_contain_text(text)
+    expect_filled(page, *(p for p in PANELS if p != panel))
+    page.unroute(failing)
+
+
 def test_panels_load_in_parallel(app: AppPage, served: ServeProcess) -> None:
     page = reset(app, served)
     sign_in(app)
@@ -84,14 +111,8 @@ def test_panels_load_in_parallel(app: AppPage, served: ServeProcess) -> None:
 def test_one_panels_failure_leaves_the_others_filled(app: AppPage, served: ServeProcess) -> None:
     page = reset(app, served)
     sign_in(app)
-    alerts = re.compile(re.escape(served.emulator_url) + r"/api/alerts\b")
-    page.route(alerts, lambda route: route.abort("internetdisconnected"))
-    page.get_by_role("button", name="Reload data").click()
-    wait_idle(page)
-    expect(page.locator("#alerts [data-kind=network]")).to_contain_text("Could not reach")
-    expect_filled(page, "profile", "sources", "oncall")
+    reload_with_one_panel_failing(page, served, "alerts", r"/api/alerts\b")
     expect_notice(page, "network")
-    page.unroute(alerts)
 
 
 def test_a_hanging_call_times_out_and_the_page_stays_usable(
@@ -280,13 +301,7 @@ def test_pyodide_http_is_opt_in_and_still_works(app: AppPage, served: ServeProce
     expect_filled(page, *PANELS)
     assert any(u.endswith("pyodide_http-0.2.2-py3-none-any.whl") for u in app.requests)
     # A failed synchronous XHR is a network error in its panel, like a failed fetch.
-    profile = re.compile(re.escape(served.emulator_url) + r"/api/users/current")
-    page.route(profile, lambda route: route.abort("internetdisconnected"))
-    page.get_by_role("button", name="Reload data").click()
-    wait_idle(page)
-    expect(page.locator("#profile [data-kind=network]")).to_contain_text("Could not reach")
-    expect_filled(page, "sources", "alerts", "oncall")
-    page.unroute(profile)
+    reload_with_one_panel_failing(page, served, "profile", r"/api/users/current")
     page.evaluate("k => localStorage.removeItem(k)", TRANSPORT_KEY)
 
 
@@ -329,12 +344,14 @@ def test_a_cors_refusal_is_told_apart_from_a_network_failure(
 ) -> None:
     page = reset(app, served)
     sign_in(app)
-    profile = re.compile(re.escape(served.emulator_url) + r"/api/users/current")
     # A real server answers, but one that does not allow this page (no CORS headers).
     elsewhere = static_served.app_url + "config.json"
-    page.route(profile, lambda route: route.continue_(url=elsewhere))
-    page.get_by_role("button", name="Reload data").click()
-    wait_idle(page)
-    expect(page.locator("#profile [data-kind=cors]")).to_contain_text("(CORS)")
-    expect_filled(page, "sources", "alerts", "oncall")
-    page.unroute(profile)
+    reload_with_one_panel_failing(
+        page,
+        served,
+        "profile",
+        r"/api/users/current",
+        lambda route: route.continue_(url=elsewhere),
+        kind="cors",
+        text="(CORS)",
+    )

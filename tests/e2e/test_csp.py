@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Request, expect
+from playwright.sync_api import Browser, expect
 
-from .app_flow import approve, reset, sign_in, wait_idle
-from .conftest import AppPage, ServeProcess
+from .app_flow import approve, reset, sign_in, use_the_session, wait_idle
+from .conftest import AppPage, ServeProcess, open_app_page
 
 REPORT_VIOLATIONS = """
 addEventListener("securitypolicyviolation", (e) => window.__cspViolation({
@@ -29,14 +29,7 @@ def csp_page(browser: Browser, served: ServeProcess) -> Iterator[tuple[AppPage, 
     violations: list[dict] = []
     context.expose_function("__cspViolation", lambda v: violations.append(v))
     context.add_init_script(REPORT_VIOLATIONS)
-    page = context.new_page()
-    app_page = AppPage(page, served.app_url)
-    page.on(
-        "request", lambda r: app_page.requests.append(r.url) if isinstance(r, Request) else None
-    )
-    page.on("console", lambda m: app_page.console.append(m))
-    page.on("pageerror", lambda exc: app_page.page_errors.append(str(exc)))
-    app_page.goto()
+    app_page, _ = open_app_page(browser, served.app_url, context)
     yield app_page, violations
     context.close()
 
@@ -53,13 +46,7 @@ def test_whole_flow_without_a_violation(csp_page, served: ServeProcess) -> None:
     sign_in(app_page)
     expect(page.locator("#profile")).to_contain_text("Alice Meier")
     expect(page.locator("#sources")).to_contain_text("Checkout API")
-    page.get_by_role("button", name="Reload data").click()
-    wait_idle(page)
-    page.get_by_role("button", name="Refresh now").click()
-    wait_idle(page)
-    expect(page.locator("#status")).to_have_text("Access token refreshed.")
-    page.get_by_role("button", name="Token info").click()
-    wait_idle(page)
+    use_the_session(page)
     app_page.goto()  # a reload keeps the session
     wait_idle(page)
     expect(page.locator("#profile")).to_contain_text("Alice Meier")

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from app.keys import TOKENS_KEY
 
-from .app_flow import flow_log, reset, sign_in, wait_idle
+from .app_flow import flow_log, reset, sign_in, use_the_session, wait_idle
 from .conftest import AppPage, ServeProcess
 from .secrets_seen import everything_visible, unwatch, watch
 
@@ -70,12 +70,7 @@ def test_arrows_appear_in_order_and_survive_a_reload(
     assert first.get_attribute("aria-label").startswith("Step 1 of 7: Redirect to sign in")
     expect(page.locator(ARROWS).nth(2)).to_contain_text("ok · 200")
 
-    page.get_by_role("button", name="Reload data").click()
-    wait_idle(page)
-    page.get_by_role("button", name="Refresh now").click()
-    wait_idle(page)
-    page.get_by_role("button", name="Token info").click()
-    wait_idle(page)
+    use_the_session(page)
     after = sign_in_steps + ["api"] * 4 + ["refresh", "token_info"]
     expect(page.locator(ARROWS)).to_have_count(len(after))
     assert phases(page) == after

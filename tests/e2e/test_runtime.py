@@ -7,21 +7,18 @@ import gzip
 import hashlib
 import json
 import re
-import string
 import sys
-import threading
-import tomllib
 import urllib.request
-from pathlib import Path
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Route, expect
 
-import serve
 from tests.serving import ROOT, ServeProcess
 
-from .conftest import BOOT_TIMEOUT_MS, AppPage, open_app_page
+from .conftest import AppPage, open_app_page
+from .probe import probe_page, probe_report
 
 MANIFEST = json.loads((ROOT / "static/vendor/MANIFEST.json").read_text())
 PYSCRIPT = "/static/vendor/pyscript-0.7.31/"
@@ -184,38 +181,17 @@ def app_stdlib_imports() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def stdlib_probe_url(tmp_path_factory: pytest.TempPathFactory):
+def stdlib_probe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """tests/e2e/pages/stdlib.html on the app's runtime, served by serve.py's handler."""
     root = tmp_path_factory.mktemp("stdlib-probe")
-    (root / "static").symlink_to(ROOT / "static")
-    html = (ROOT / "index.html").read_text(encoding="utf-8")
-    core = re.search(r'src="(static/vendor/pyscript-[^"]+/core\.js)"', html).group(1)
-    page = string.Template((Path(__file__).parent / "pages/stdlib.html").read_text())
-    (root / "index.html").write_text(
-        page.substitute(core=core, modules=repr(app_stdlib_imports())), encoding="utf-8"
-    )
-    config = tomllib.loads((ROOT / "pyscript.toml").read_text(encoding="utf-8"))
-    (root / "pyscript.toml").write_text(
-        f"interpreter = {json.dumps(config['interpreter'])}\n"
-        f"plugins = {json.dumps(config.get('plugins', []))}\n",
-        encoding="utf-8",
-    )
-    server = serve.make_app_server("127.0.0.1", 0, None, False, root=root)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://localhost:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with probe_page(root, "stdlib.html", app_stdlib_imports()) as url:
+        yield url
 
 
 def test_stdlib_modules_the_app_imports_load_from_pyc(browser: Browser, stdlib_probe_url) -> None:
     modules = app_stdlib_imports()
     assert "json" in modules and "urllib.parse" in modules
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(stdlib_probe_url)
-    page.wait_for_selector("html[data-stdlib]", state="attached", timeout=BOOT_TIMEOUT_MS)
-    report = json.loads(page.get_attribute("html", "data-stdlib"))
-    context.close()
+    report = probe_report(browser, stdlib_probe_url, "data-stdlib")
     assert report["python"].startswith("3.14.")
     assert sorted(report["modules"]) == modules
     # The rest are compiled into the interpreter: C modules or frozen bytecode.

@@ -8,21 +8,15 @@ from the zip would be a user's ImportError.
 
 from __future__ import annotations
 
-import json
-import re
-import string
-import threading
-import tomllib
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser
 
-import serve
 from scripts import vendor_runtime
 from tests.serving import ROOT
 
-from .conftest import BOOT_TIMEOUT_MS
+from .probe import probe_page, probe_report
 
 WHEEL = f"static/vendor/{vendor_runtime.WHEELS_DIR}/{vendor_runtime.PYODIDE_HTTP_WHEEL}"
 
@@ -45,39 +39,17 @@ def wheel_modules() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def probe_url(tmp_path_factory: pytest.TempPathFactory):
+def probe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("import-probe")
-    (root / "static").symlink_to(ROOT / "static")
     (root / "app").symlink_to(ROOT / "app")  # serve.py builds static/app.zip from it
-    html = (ROOT / "index.html").read_text(encoding="utf-8")
-    core = re.search(r'src="(static/vendor/pyscript-[^"]+/core\.js)"', html).group(1)
-    page = string.Template((Path(__file__).parent / "pages/imports.html").read_text())
-    modules = app_modules() + wheel_modules()
-    (root / "index.html").write_text(page.substitute(core=core, modules=repr(modules)))
-    config = tomllib.loads((ROOT / "pyscript.toml").read_text(encoding="utf-8"))
     # The app's runtime settings, with the app bundle and the pyodide-http wheel unpacked.
-    (root / "pyscript.toml").write_text(
-        f"interpreter = {json.dumps(config['interpreter'])}\n"
-        f"plugins = {json.dumps(config.get('plugins', []))}\n"
-        "[files]\n"
-        '"./static/app.zip" = "./*"\n'
-        f'"./{WHEEL}" = "./*"\n',
-        encoding="utf-8",
-    )
-    server = serve.make_app_server("127.0.0.1", 0, None, False, root=root)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://localhost:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    files = f'[files]\n"./static/app.zip" = "./*"\n"./{WHEEL}" = "./*"\n'
+    with probe_page(root, "imports.html", app_modules() + wheel_modules(), files) as url:
+        yield url
 
 
 def test_every_app_module_imports_from_the_cut_stdlib(browser: Browser, probe_url: str) -> None:
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(probe_url)
-    page.wait_for_selector("html[data-imports]", state="attached", timeout=BOOT_TIMEOUT_MS)
-    report = json.loads(page.get_attribute("html", "data-imports"))
-    context.close()
+    report = probe_report(browser, probe_url, "data-imports")
     assert report["python"].startswith("3.14.")
     assert report["stdlib_zip"].endswith("python314.zip")
     assert report["failed"] == {}

@@ -13,6 +13,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
+SCOPE = "profile source:w alert offline_access"  # what authorize_url asks for
+
 
 @dataclass
 class Reply:
@@ -175,6 +177,25 @@ class PageParser(HTMLParser):
 
     def button_texts(self) -> list[str]:
         return [b.text for f in self.forms for b in f.buttons]
+
+
+def authorize_url(emulator: Any, base: str | None = None, **overrides: str | None) -> str:
+    """The emulator's authorize URL for a fresh S256 challenge; an override of None drops it."""
+    from ilert_emulator.testing import pkce_pair
+
+    _, challenge = pkce_pair()
+    params: dict[str, str | None] = {
+        "client_id": emulator.client_id,
+        "response_type": "code",
+        "redirect_uri": emulator.redirect_uri,
+        "scope": SCOPE,
+        "state": "st-123",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    params.update(overrides)
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return f"{base or emulator.url}/api/developers/oauth2/authorize?{query}"
 
 
 def parse_page(html: str) -> PageParser:

@@ -12,10 +12,9 @@ import time
 from urllib.parse import urlencode
 
 import pytest
-from emu_http import get, parse_page, post, request
+from emu_http import authorize_url, get, parse_page, post, request
 
 from ilert_emulator.authorize import MAX_PENDING
-from ilert_emulator.testing import pkce_pair
 
 ORIGIN = "http://localhost:4597"
 
@@ -143,19 +142,7 @@ def test_controls_answer_on_loopback_names(emulator, host):
 
 
 def authorize(emulator, redirect_uri: str):
-    _, challenge = pkce_pair()
-    query = urlencode(
-        {
-            "client_id": emulator.client_id,
-            "response_type": "code",
-            "redirect_uri": redirect_uri,
-            "scope": "profile",
-            "state": "s",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
-    return get(f"{emulator.authorize_url}?{query}")
+    return get(authorize_url(emulator, redirect_uri=redirect_uri, scope="profile", state="s"))
 
 
 def test_reset_forgets_a_redirect_uri_added_through_the_controls(emulator):

@@ -6,28 +6,10 @@ import re
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from emu_http import Browser, get, parse_page, post
+from emu_http import SCOPE, Browser, authorize_url, get, parse_page, post
 
 from ilert_emulator import Emulator
 from ilert_emulator.testing import pkce_pair
-
-SCOPE = "profile source:w alert offline_access"
-
-
-def authorize_url(emulator, base: str | None = None, **overrides: str | None) -> str:
-    _, challenge = pkce_pair()
-    params: dict[str, str | None] = {
-        "client_id": emulator.client_id,
-        "response_type": "code",
-        "redirect_uri": emulator.redirect_uri,
-        "scope": SCOPE,
-        "state": "st-123",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    params.update(overrides)
-    query = urlencode({k: v for k, v in params.items() if v is not None})
-    return f"{base or emulator.url}/api/developers/oauth2/authorize?{query}"
 
 
 def sign_in(browser: Browser, url: str, user: str = "Alice Meier"):

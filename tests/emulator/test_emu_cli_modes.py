@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import urllib.request
-from pathlib import Path
 
-from tests.serving import start_serve
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.serving import emulator_cli, start_serve
 
 
 def state(base: str) -> dict:
@@ -23,30 +18,11 @@ def state(base: str) -> dict:
 
 
 def test_cli_flags_set_the_modes():
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ilert_emulator",
-            "--port",
-            "0",
-            "--quiet",
-            "--test-controls",
-            "--strict-rotation",
-            "--require-redirect-uri",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
+    modes = ("--test-controls", "--strict-rotation", "--require-redirect-uri")
+    with emulator_cli("--quiet", *modes) as process:
         first = process.stdout.readline()
         url = re.search(r"http://localhost:\d+", first).group(0)
         assert state(url)["modes"] == {"strict_rotation": True, "require_redirect_uri": True}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_serve_passes_the_modes_through():

@@ -18,7 +18,7 @@ This file adds what those leave out.
 from __future__ import annotations
 
 import pytest
-from emu_http import api, get, post
+from emu_http import api, authorize_url, get, post
 
 ORIGIN = "http://localhost:4597"
 
@@ -57,22 +57,7 @@ def test_both_generic_hosts_serve_token_and_api(emulator, host):
     ],
 )
 def test_redirect_uri_must_match_exactly(emulator, redirect_uri):
-    from urllib.parse import urlencode
-
-    from ilert_emulator.testing import pkce_pair
-
-    _, challenge = pkce_pair()
-    query = urlencode(
-        {
-            "client_id": emulator.client_id,
-            "response_type": "code",
-            "redirect_uri": redirect_uri,
-            "scope": "profile",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
-    reply = get(f"{emulator.authorize_url}?{query}")
+    reply = get(authorize_url(emulator, redirect_uri=redirect_uri, scope="profile", state=None))
     assert reply.status == 400
     assert reply.location is None  # never a redirect to an unregistered URI
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from emu_http import api, get, post, request
 
 from ilert_emulator import Emulator
 from ilert_emulator.store import load_tenant, resolve_times
-from tests.serving import run_on_busy_port
+from tests.serving import emulator_cli, run_on_busy_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "http://localhost:4597"
@@ -238,19 +236,9 @@ def test_index_page(emulator):
 
 
 def test_cli_prints_url_and_client_id():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ilert_emulator", "--port", "0", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
+    with emulator_cli("--quiet") as process:
         first = process.stdout.readline()
         second = process.stdout.readline()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     assert first.startswith("ilert emulator running at http://localhost:")
     assert second.strip() == "demo app client_id: ilert-pkce-demo"
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.serving import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -120,5 +122,4 @@ def test_python_m_ilert_emulator_starts_and_answers(installed):
         assert body["scope"] == "profile monitor:w offline_access"
         assert body["token_type"] == "Bearer" and body["refresh_token"]
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)

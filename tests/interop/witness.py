@@ -26,6 +26,8 @@ from html.parser import HTMLParser
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+from tests.serving import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 OAUTH_PATH = "/api/developers/oauth2"
 START_TIMEOUT_S = 60
@@ -212,12 +214,7 @@ class WitnessServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         shutil.rmtree(self.log_path.parent, ignore_errors=True)  # the database and the log
