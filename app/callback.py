@@ -17,7 +17,6 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from app.address import CALLBACK_PARAMS, is_callback, parse_query, strip_callback_params
 from app.config import Endpoints, SettingsError
 from app.errors import (
     SETTINGS,
@@ -41,17 +40,7 @@ from app.storage import (
     take_attempt,
 )
 
-# The address-bar helpers live in app.address (the entry point needs them before the rest).
-__all__ = [
-    "CALLBACK_PARAMS",
-    "CallbackResult",
-    "IgnoredCallback",
-    "IssuerMismatch",
-    "handle",
-    "is_callback",
-    "parse_query",
-    "strip_callback_params",
-]
+__all__ = ["CallbackResult", "IgnoredCallback", "IssuerMismatch", "handle"]
 
 _MAX_SHOWN = 200  # characters of a received issuer shown back to the user
 

@@ -1,4 +1,4 @@
-"""Storage interface, the flow's keys, and storage that fails without losing anything.
+"""Storage interface, what the flow stores, and storage that fails without losing anything.
 
 The browser implementation (over ``sessionStorage``) lives in ``app.browser``; tests use
 ``MemoryStorage`` and ``QuotaStorage``. Tokens and the PKCE verifier only ever go to the
