@@ -31,9 +31,9 @@ from app.session import Session
 from app.storage import MemoryStorage
 from app.tokens import TokenClient
 from app.transport import UrllibTransport
+from tests.asyncrun import run
 
 FULL = "profile source:w alert:w schedule offline_access"
-run = asyncio.run
 
 
 class Recorder:

@@ -19,6 +19,7 @@ from app.popup_answer import STATE_PREFIX, callback_params, state_hash
 from app.protocol import TokenSet
 from app.session import Session
 from app.storage import MemoryStorage, peek_attempt
+from tests.asyncrun import run
 
 from .test_retry_policy import FakeServer
 
@@ -160,7 +161,7 @@ def test_two_tabs_under_one_lock_refresh_once() -> None:
     async def both() -> list[TokenSet]:
         return await asyncio.gather(a.refresh(), b.refresh())
 
-    first, second = asyncio.run(both())
+    first, second = run(both())
     assert server.count("/token") == 1
     assert first.refresh_token == second.refresh_token == "RT2"
 
@@ -172,14 +173,14 @@ def test_without_the_lock_the_second_tab_fails_under_strict_rotation() -> None:
     async def both() -> list:
         return await asyncio.gather(a.refresh(), b.refresh(), return_exceptions=True)
 
-    _, second = asyncio.run(both())
+    _, second = run(both())
     assert isinstance(second, OAuthError) and not b.signed_in  # what the lock prevents
 
 
 def test_a_rotated_away_tab_adopts_instead_of_failing() -> None:
     server = StrictServer()
     a, b = two_tabs(server, share_lock=True)
-    asyncio.run(a.refresh())  # RT1 -> RT2; b took RT2 over
+    run(a.refresh())  # RT1 -> RT2; b took RT2 over
     assert b.tokens.refresh_token == "RT2"
     # A late hand-over: b refreshes with a token the server no longer accepts, and the
     # tokens come while it waits.
@@ -195,5 +196,5 @@ def test_a_rotated_away_tab_adopts_instead_of_failing() -> None:
         await task
         return fresh
 
-    assert asyncio.run(late()).refresh_token == "RT9"
+    assert run(late()).refresh_token == "RT9"
     assert b.signed_in

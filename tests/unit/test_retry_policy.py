@@ -14,8 +14,7 @@ from app.protocol import TokenSet
 from app.session import Session
 from app.storage import MemoryStorage
 from app.tokens import TokenClient
-
-run = asyncio.run
+from tests.asyncrun import run
 
 
 class FakeServer:

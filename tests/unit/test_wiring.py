@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -15,6 +14,7 @@ from app.protocol import TokenSet
 from app.session import Session
 from app.storage import FallbackStorage, MemoryStorage, QuotaStorage
 from app.tokens import TokenClient
+from tests.asyncrun import run
 
 ENDPOINTS = config.Endpoints(
     client_id="spa",
@@ -76,7 +76,7 @@ def test_refresh_uses_the_bound_client_and_keeps_the_server() -> None:
     client = TokenClient.from_endpoints(ENDPOINTS, transport)
     session = Session(store, TokenClient("x", "https://wrong.example/t", "", "", Recorder()))
     session.start(tokens(), ENDPOINTS, client)
-    fresh = asyncio.run(session.refresh())
+    fresh = run(session.refresh())
     assert transport.sent[0].url == ENDPOINTS.token
     assert fresh.refresh_token == "r2"
     assert json.loads(store.get(TOKENS_KEY) or "{}")["endpoints"]["token"] == ENDPOINTS.token
@@ -97,7 +97,7 @@ def test_introspection_refused_is_explained_as_a_refusal_not_network(status: int
     transport = Recorder(HttpResponse(status, {}, b""))
     client = TokenClient.from_endpoints(ENDPOINTS, transport)
     with pytest.raises(InfoRefused) as info:
-        asyncio.run(client.token_info("tok"))
+        run(client.token_info("tok"))
     ex = errors.explain(info.value)
     assert ex.kind == "info_refused" and errors.SIGN_IN not in ex.actions
     assert "reach" not in ex.message and "still signed in" in ex.message
@@ -107,7 +107,7 @@ def test_no_revocation_endpoint_is_said_not_sent() -> None:
     transport = Recorder()
     client = TokenClient.from_endpoints(ENDPOINTS, transport)
     with pytest.raises(NotOffered):
-        asyncio.run(client.revoke("r1"))
+        run(client.revoke("r1"))
     assert transport.sent == []
 
 
