@@ -109,11 +109,17 @@ def is_main_guard(node: ast.AST) -> bool:
     return {"__name__", "__main__"} <= names
 
 
-def walk(tree: ast.AST, skip_script_code: bool):
-    """ast.walk, optionally without the code that only runs as a script (see above)."""
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def walk(tree: ast.AST, skip_script_code: bool, top_level_only: bool = False):
+    """ast.walk, optionally without the code that only runs as a script (see above), or
+    without function bodies (top_level_only: what importing the module runs)."""
     todo = [tree]
     while todo:
         node = todo.pop()
+        if top_level_only and isinstance(node, FUNCTIONS):
+            continue
         if skip_script_code and (
             is_main_guard(node)
             or (
@@ -127,17 +133,23 @@ def walk(tree: ast.AST, skip_script_code: bool):
 
 
 def imports_of(
-    source: bytes | str, module: str, is_package: bool, skip_script_code: bool = False
+    source: bytes | str,
+    module: str,
+    is_package: bool,
+    skip_script_code: bool = False,
+    top_level_only: bool = False,
 ) -> set[str]:
     """Every module name `source` can import, anywhere in it (absolute, dotted).
 
     For `from a import b` both `a` and `a.b` are named (b may be a submodule); callers keep the
     names that exist. skip_script_code: leave out what only `python -m module` runs (for the
-    stdlib; the app's own modules are always read in full).
+    stdlib; the app's own modules are always read in full). top_level_only: only what
+    importing the module imports (module and class bodies, `try`/`if` included; no function
+    bodies).
     """
     names: set[str] = set()
     package = module if is_package else module.rpartition(".")[0]
-    for node in walk(ast.parse(source), skip_script_code):
+    for node in walk(ast.parse(source), skip_script_code, top_level_only):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -182,9 +194,15 @@ class Stdlib:
             else:
                 self.modules[".".join(parts)] = (entry, False)
 
-    def imports(self, name: str) -> set[str]:
+    def imports(self, name: str, top_level_only: bool = False) -> set[str]:
         entry, is_package = self.modules[name]
-        return imports_of(self.zip.read(entry), name, is_package, skip_script_code=True)
+        return imports_of(
+            self.zip.read(entry),
+            name,
+            is_package,
+            skip_script_code=True,
+            top_level_only=top_level_only,
+        )
 
     def package_members(self, package: str) -> set[str]:
         return {m for m in self.modules if m == package or m.startswith(package + ".")}
@@ -210,6 +228,31 @@ def closure(stdlib: Stdlib, roots: dict[str, tuple[str, bool]], names: set[str])
         wanted.add(name)
         todo |= stdlib.imports(name)
     return wanted
+
+
+def boot_part(
+    stdlib: Stdlib, roots: dict[str, tuple[str, bool]], eager: set[str], wanted: set[str]
+) -> set[str]:
+    """The stdlib modules of `wanted` that importing the eager names imports, at once.
+
+    Eager: what runs before "Sign in" is usable (what Pyodide imports while it boots, the
+    Python that PyScript's and Pyodide's JavaScript run, PyScript's package and the app's entry
+    point). Only module-level imports are followed, through root modules and the stdlib alike:
+    a function body runs later, after the rest of the stdlib is mounted (app/stdlib_later.py).
+    """
+    seen: set[str] = set()
+    todo = {p for name in eager for p in parents(name)}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in roots:
+            source, is_package = roots[name]
+            todo |= imports_of(source, name, is_package, top_level_only=True)
+        elif name in wanted:
+            todo |= stdlib.imports(name, top_level_only=True)
+    return seen & wanted
 
 
 def missing_imports(
@@ -238,43 +281,37 @@ def data_files(stdlib: Stdlib, wanted: set[str]) -> list[str]:
     return out
 
 
-def build(
-    src_zip: str,
-    dst_zip: str,
-    roots: dict[str, tuple[str, bool]],
-    root_names: list[str],
-    optimize: int,
-    keep_sources: bool,
-    store: bool,
-) -> dict:
-    """Write the cut, precompiled zip to dst_zip; return what the manifest records."""
+def compiled_entries(
+    stdlib: Stdlib, names: set[str], prefix: str, optimize: int, keep_sources: bool
+) -> dict[str, bytes]:
+    """Zip entries of the modules `names`, compiled to unchecked hash-based .pyc files."""
     from importlib._bootstrap_external import _code_to_hash_pyc
 
-    stdlib = Stdlib(src_zip)
-    builtin = set(sys.builtin_module_names)
-    wanted = closure(stdlib, roots, set(root_names))
-    # co_filename: where zipimport finds the module, so tracebacks name the real file.
-    prefix = next(p for p in sys.path if p.endswith(".zip")) + "/"
-    entries: dict[str, bytes | None] = {}
-    for name in sorted(wanted):
+    entries: dict[str, bytes] = {}
+    for name in sorted(names):
         entry = stdlib.modules[name][0]
         data = stdlib.zip.read(entry)
+        # co_filename: where zipimport finds the module, so tracebacks name the real file.
         code = compile(data, prefix + entry, "exec", dont_inherit=True, optimize=optimize)
         pyc = _code_to_hash_pyc(code, importlib.util.source_hash(data), checked=False)
         entries[entry + "c"] = bytes(pyc)
         if keep_sources:
             entries[entry] = data
-    for entry in data_files(stdlib, wanted):
-        entries[entry] = stdlib.zip.read(entry)
-    # Directory entries for every folder, as upstream has them.
-    for entry in list(entries):
+    return entries
+
+
+def write_zip(dst_zip: str, entries: dict[str, bytes], store: bool) -> None:
+    """A deterministic zip: sorted entries, a directory entry for every folder (as upstream
+    has them), fixed times and permissions."""
+    tree: dict[str, bytes | None] = dict(entries)
+    for entry in entries:
         parts = entry.split("/")[:-1]
         for i in range(len(parts)):
-            entries.setdefault("/".join(parts[: i + 1]) + "/", None)
+            tree.setdefault("/".join(parts[: i + 1]) + "/", None)
     method = zipfile.ZIP_STORED if store else zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(dst_zip, "w") as out:
-        for name in sorted(entries):
-            data = entries[name]
+        for name in sorted(tree):
+            data = tree[name]
             info = zipfile.ZipInfo(name, FIXED_TIME)
             info.create_system = 3
             if data is None:
@@ -284,8 +321,48 @@ def build(
                 info.external_attr = 0o100644 << 16
                 info.compress_type = method
                 out.writestr(info, data, compresslevel=None if store else 9)
+
+
+def later_mount_path(boot_zip_path: str) -> str:
+    """Where app/stdlib_later.py writes the second zip: beside the first (`/lib/python314.zip`
+    -> `/lib/python314_later.zip`)."""
+    return boot_zip_path[: -len(".zip")] + "_later.zip"
+
+
+def build(
+    src_zip: str,
+    dst_zip: str,
+    dst_later_zip: str,
+    roots: dict[str, tuple[str, bool]],
+    root_names: list[str],
+    eager: list[str],
+    optimize: int,
+    keep_sources: bool,
+    store: bool,
+) -> dict:
+    """Write the cut, precompiled stdlib as two zips: dst_zip, what the eager names import at
+    once (Pyodide loads it as its stdlib), and dst_later_zip, the rest of the closure (the app
+    mounts it before it imports anything else); return what the manifest records."""
+    stdlib = Stdlib(src_zip)
+    builtin = set(sys.builtin_module_names)
+    wanted = closure(stdlib, roots, set(root_names))
+    boot = boot_part(stdlib, roots, set(eager), wanted)
+    boot_path = next(p for p in sys.path if p.endswith(".zip"))
+    later_path = later_mount_path(boot_path)
+    entries = compiled_entries(stdlib, boot, boot_path + "/", optimize, keep_sources)
+    for entry in data_files(stdlib, wanted):
+        entries[entry] = stdlib.zip.read(entry)
+    write_zip(dst_zip, entries, store)
+    later = wanted - boot
+    write_zip(
+        dst_later_zip,
+        compiled_entries(stdlib, later, later_path + "/", optimize, keep_sources),
+        store,
+    )
     return {
-        "modules": sorted(wanted),
+        "modules": sorted(boot),
+        "later_modules": sorted(later),
+        "later_mount_path": later_path,
         "missing_from_roots": missing_imports(stdlib, roots, builtin),
         "builtin_modules": sorted(builtin),
         "upstream_modules": len(stdlib.modules),

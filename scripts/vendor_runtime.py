@@ -13,12 +13,14 @@ Only the files the page can load are kept: no source maps, type declarations or 
 
 One file is built rather than copied: Pyodide's `python_stdlib.zip` is replaced by a
 precompiled one cut to the modules the page can import (see `build_stdlib` and
-scripts/stdlib_cut.py). Upstream ships the standard library as `.py` sources,
+scripts/stdlib_cut.py), split in two: `python_stdlib.zip`, what runs before "Sign in" is
+usable (Pyodide loads it), and `python_stdlib_later.zip`, the rest (app/stdlib_later.py
+mounts it). Upstream ships the standard library as `.py` sources,
 so CPython compiles every module it imports from source on every page load (about 1.5 s of
 a 3 s boot). The vendored Pyodide itself, run under Node, compiles each module to an
 unchecked hash-based `.pyc` (no mtimes; the magic number is that Pyodide's own, so it can
 never mismatch) and writes the zip deterministically: sorted entries, fixed timestamps and
-permissions, deflated by the pinned Pyodide's zlib. Same input, same bytes.
+permissions, entries stored (see STDLIB_STORE). Same input, same bytes.
 
 The `.py` sources are left out: keeping them would add 2.5 MB to every cold load for the sake
 of source lines in tracebacks of stdlib frames. Without them a traceback still names the file
@@ -76,6 +78,21 @@ PYODIDE_FILES = (
 
 
 STDLIB_ZIP = "python_stdlib.zip"
+# The part of the cut that the page needs only after "Sign in" is usable; app/stdlib_later.py
+# fetches and mounts it (see scripts/stdlib_cut.py's build()).
+STDLIB_LATER_ZIP = "python_stdlib_later.zip"
+# What runs before "Sign in" is usable: the module-level imports of these (and of Pyodide's
+# boot and PyScript's package) make the first zip; everything else waits for the second, which
+# app/main.py mounts before it imports any other app module. Codecs are imported by name at
+# run time, where the closure cannot see them: zipfile reads entry names as cp437 (PyScript
+# unpacks static/app.zip with it), and the common single-byte ones are a few KB.
+EAGER_MODULES = (
+    "app.main",
+    "encodings.cp437",
+    "encodings.ascii",
+    "encodings.latin_1",
+    "encodings.utf_8_sig",
+)
 # Compilation settings of the precompiled stdlib, recorded in the manifest.
 STDLIB_OPTIMIZE = 0
 STDLIB_KEEP_SOURCES = False
@@ -139,23 +156,27 @@ sys.path.insert(0, "/tmp/cut")
 import stdlib_cut
 job = json.loads(job_json)
 roots = {name: (src, is_pkg) for name, (src, is_pkg) in job["roots"].items()}
-info = stdlib_cut.build("/tmp/cut/upstream.zip", "/tmp/cut/built.zip", roots,
-                        job["rootNames"] + boot, job["optimize"], job["keepSources"], job["store"])
+info = stdlib_cut.build("/tmp/cut/upstream.zip", "/tmp/cut/built.zip", "/tmp/cut/later.zip",
+                        roots, job["rootNames"] + boot, job["eager"] + job["rootNames"] + boot,
+                        job["optimize"], job["keepSources"], job["store"])
 info["roots"] = sorted(roots)
 info["boot_modules"] = boot
 json.dumps(info)
 `);
 fs.writeFileSync(job.dest, py.FS.readFile("/tmp/cut/built.zip"));
+fs.writeFileSync(job.destLater, py.FS.readFile("/tmp/cut/later.zip"));
 fs.writeFileSync(job.info, result);
 """
 
 
 def app_roots(app_dir: Path = APP_DIR) -> dict[str, list]:
-    """app/*.py as closure roots: module name -> [source, is a package]."""
+    """app/**/*.py as closure roots: module name -> [source, is a package]."""
     roots = {}
-    for path in sorted(app_dir.glob("*.py")):
-        name = "app" if path.stem == "__init__" else f"app.{path.stem}"
-        roots[name] = [path.read_text(encoding="utf-8"), path.stem == "__init__"]
+    for path in sorted(app_dir.rglob("*.py")):
+        parts = ["app", *path.relative_to(app_dir).with_suffix("").parts]
+        is_package = parts[-1] == "__init__"
+        name = ".".join(parts[:-1] if is_package else parts)
+        roots[name] = [path.read_text(encoding="utf-8"), is_package]
     return roots
 
 
@@ -184,10 +205,16 @@ def js_import_names(paths: list[Path]) -> list[str]:
 
 
 def build_stdlib(
-    pyodide_pkg: Path, pyscript_dist: Path, wheel: Path, dest: Path, workdir: Path
+    pyodide_pkg: Path,
+    pyscript_dist: Path,
+    wheel: Path,
+    dest: Path,
+    dest_later: Path,
+    workdir: Path,
 ) -> dict:
     """Cut and precompile upstream's python_stdlib.zip (from the unpacked npm package
-    pyodide_pkg, whose Pyodide runs the build under Node); see scripts/stdlib_cut.py.
+    pyodide_pkg, whose Pyodide runs the build under Node) into dest and dest_later; see
+    scripts/stdlib_cut.py.
 
     Returns what the manifest records about the build.
     """
@@ -202,10 +229,12 @@ def build_stdlib(
         "marker": PYSCRIPT_PACKAGE_MARKER,
         "roots": {**app_roots(), **wheel_roots(wheel)},
         "rootNames": js_import_names(js_files),
+        "eager": list(EAGER_MODULES),
         "optimize": STDLIB_OPTIMIZE,
         "keepSources": STDLIB_KEEP_SOURCES,
         "store": STDLIB_STORE,
         "dest": str((workdir / "python_stdlib.built.zip").resolve()),
+        "destLater": str((workdir / "python_stdlib_later.built.zip").resolve()),
         "info": str((workdir / "stdlib.json").resolve()),
     }
     job_path = workdir / "stdlib-job.json"
@@ -219,11 +248,11 @@ def build_stdlib(
         text=True,
     )
     info = json.loads(Path(job["info"]).read_text(encoding="utf-8"))
-    built = Path(job["dest"])
     magic_hex = info["pyc_magic"]
-    if stdlib_magics(built) != {magic_hex}:
-        raise SystemExit(f"{built.name}: .pyc magic numbers differ from Pyodide's {magic_hex}")
-    shutil.copyfile(built, dest)
+    for built, target in ((Path(job["dest"]), dest), (Path(job["destLater"]), dest_later)):
+        if stdlib_magics(built) != {magic_hex}:
+            raise SystemExit(f"{built.name}: .pyc magic numbers differ from Pyodide's {magic_hex}")
+        shutil.copyfile(built, target)
     return {
         "upstream_sha256": sha256_of(upstream_zip),
         "built_by": "scripts/vendor_runtime.py --stdlib: scripts/stdlib_cut.py in the pinned "
@@ -240,7 +269,11 @@ def build_stdlib(
         # The closure's inputs and output; tests/unit/test_vendor_stdlib.py checks that every
         # import in app/ is covered, so a stale cut fails in CPython before a browser sees it.
         "roots": info["roots"],
+        "eager": list(EAGER_MODULES),
         "modules": info["modules"],
+        "later_zip": f"{PYODIDE_DIR}/{STDLIB_LATER_ZIP}",
+        "later_mount_path": info["later_mount_path"],
+        "later_modules": info["later_modules"],
         "builtin_modules": info["builtin_modules"],
         "boot_modules": info["boot_modules"],
         "missing_from_roots": info["missing_from_roots"],
@@ -441,12 +474,20 @@ def add_stdlib(
 ) -> None:
     """Replace the upstream stdlib by its cut, precompiled build in static/vendor and files."""
     rel = f"{PYODIDE_DIR}/{STDLIB_ZIP}"
-    info = build_stdlib(py_pkg, pyscript_dist, wheel, VENDOR / rel, workdir)
+    later_rel = f"{PYODIDE_DIR}/{STDLIB_LATER_ZIP}"
+    info = build_stdlib(py_pkg, pyscript_dist, wheel, VENDOR / rel, VENDOR / later_rel, workdir)
     files[rel] = {
         "package": "pyodide",
         "version": PYODIDE_VERSION,
         "sha256": sha256_of(VENDOR / rel),
         **info,
+    }
+    files[later_rel] = {
+        "package": "pyodide",
+        "version": PYODIDE_VERSION,
+        "sha256": sha256_of(VENDOR / later_rel),
+        "part_of": rel,
+        "module_count": len(info["later_modules"]),
     }
 
 
@@ -460,9 +501,9 @@ def rebuild_stdlib(workdir: Path) -> dict:
     py_pkg = unpack(py_tgz, workdir / "pyodide")
     wheel = pip_download_wheel(workdir)
     files = manifest["files"]
-    rel = f"{PYODIDE_DIR}/{STDLIB_ZIP}"
     add_stdlib(files, py_pkg, ps_pkg / "dist", wheel, workdir)
-    stdlib_only = {rel: files[rel]}
+    parts = (f"{PYODIDE_DIR}/{STDLIB_ZIP}", f"{PYODIDE_DIR}/{STDLIB_LATER_ZIP}")
+    stdlib_only = {rel: files[rel] for rel in parts}
     precompress(stdlib_only)
     files.update(stdlib_only)
     manifest["files"] = dict(sorted(files.items()))
@@ -512,11 +553,15 @@ def main() -> int:
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     if args.stdlib:
         entry = manifest["files"][f"{PYODIDE_DIR}/{STDLIB_ZIP}"]
-        size = (VENDOR / PYODIDE_DIR / STDLIB_ZIP).stat().st_size
-        print(
-            f"wrote {PYODIDE_DIR}/{STDLIB_ZIP}: {entry['module_count']} of "
-            f"{entry['upstream_modules']} stdlib modules, {size} bytes"
-        )
+        for name, count in (
+            (STDLIB_ZIP, entry["module_count"]),
+            (STDLIB_LATER_ZIP, len(entry["later_modules"])),
+        ):
+            size = (VENDOR / PYODIDE_DIR / name).stat().st_size
+            print(
+                f"wrote {PYODIDE_DIR}/{name}: {count} of {entry['upstream_modules']} stdlib "
+                f"modules, {size} bytes"
+            )
     else:
         print(f"wrote {len(manifest['files'])} files and {MANIFEST.relative_to(ROOT)}")
     return 0

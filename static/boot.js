@@ -37,7 +37,18 @@ const PRELOADS = [
   ["preload", "static/app.zip"],
   ["preload", "app/main.py"],
 ];
+// The rest of the standard library, which Python mounts before it builds the page
+// (app/stdlib_later.py): hinted once the wasm and the first zip are in, so that it does not
+// share the link with them, and so that it downloads while Python starts.
+const LATER_PRELOADS = [
+  ["preload", "static/vendor/pyodide-314.0.2/python_stdlib_later.zip"],
+];
+const BEFORE_LATER = /\/(pyodide\.asm\.wasm|python_stdlib\.zip)$/;
+// Python fetches it again, with retries, and reports a failure itself ("app:boot-failed").
+const PYTHON_RETRIES = /\/python_stdlib_later\.zip$/;
+
 function addHints(hints) {
+  const links = [];
   for (const [rel, href] of hints) {
     const link = document.createElement("link");
     link.rel = rel;
@@ -47,7 +58,17 @@ function addHints(hints) {
       link.crossOrigin = "anonymous";
     }
     document.head.append(link);
+    links.push(link);
   }
+  return links;
+}
+
+function addRuntimeHints() {
+  const first = addHints(PRELOADS).filter((link) => BEFORE_LATER.test(link.href));
+  Promise.all(first.map((link) => new Promise((resolve) => {
+    link.addEventListener("load", resolve, { once: true });
+    link.addEventListener("error", resolve, { once: true });
+  }))).then(() => addHints(LATER_PRELOADS));
 }
 
 // --- Popup sign-in: hand the answer to the window that opened this one ---------------
@@ -151,7 +172,7 @@ async function handOffPopupAnswer() {
   if (!handed) {
     // Nobody holds this sign-in (the opener was closed or reloaded): finish it here.
     addHints(EARLY_PRELOADS);
-    addHints(PRELOADS);
+    addRuntimeHints();
     releasePython();
     return;
   }
@@ -199,7 +220,8 @@ new PerformanceObserver((list) => {
     else if (entry.name.endsWith("/python_stdlib.zip")) stage = "Starting Python";
     else if (entry.name.endsWith("/static/app.zip")) stage = "Starting the app";
     // A runtime or app file answered with an error status: Pyodide would only warn and hang.
-    if (entry.responseStatus >= 400 && entry.name.startsWith(location.origin)) {
+    if (entry.responseStatus >= 400 && entry.name.startsWith(location.origin) &&
+        !PYTHON_RETRIES.test(entry.name)) {
       fail(`a file the app needs did not load (${new URL(entry.name).pathname}, status ${entry.responseStatus}).`, true);
     }
   }
@@ -219,7 +241,7 @@ addEventListener("error", (event) => {
   const target = event.target;
   if (event instanceof ErrorEvent) {
     fail(`${event.message || "the Python runtime stopped with an error"}.`);
-  } else if (target && (target.src || target.href)) {
+  } else if (target && (target.src || target.href) && !PYTHON_RETRIES.test(target.href || "")) {
     fail(`a file of the runtime did not load (${target.src || target.href}).`, true);
   }
 }, true);
@@ -227,6 +249,8 @@ addEventListener("unhandledrejection", (event) => {
   const reason = event.reason && (event.reason.message || String(event.reason));
   fail(`${reason || "the Python runtime failed to load"}.`);
 });
+// Python could not fetch a part of the runtime it loads itself (app/stdlib_later.py).
+addEventListener("app:boot-failed", (event) => fail(String(event.detail), true));
 // PyScript has run every script; if Python never marked the page ready, something failed.
 addEventListener("py:all-done", () => {
   if (popupAnswer) return;  // Python held back or started later (releasePython watches it)
@@ -239,5 +263,5 @@ if (popupAnswer) {
   handOffPopupAnswer();
 } else {
   addHints(EARLY_PRELOADS);
-  requestAnimationFrame(() => setTimeout(() => addHints(PRELOADS), 0));
+  requestAnimationFrame(() => setTimeout(addRuntimeHints, 0));
 }

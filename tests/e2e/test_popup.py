@@ -24,7 +24,9 @@ from .app_flow import (
 )
 from .conftest import AppPage, ServeProcess
 
-PYTHON_RE = re.compile(r"/(pyodide[^/]*|python_stdlib\.zip|app\.zip|main\.py)(\?|$)|\.wasm$")
+PYTHON_RE = re.compile(
+    r"/(pyodide[^/]*|python_stdlib(_later)?\.zip|app\.zip|main\.py)(\?|$)|\.wasm$"
+)
 
 
 def open_popup(page: Page) -> Page:

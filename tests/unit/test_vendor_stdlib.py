@@ -1,8 +1,10 @@
-"""The vendored python_stdlib.zip is the precompiled, cut build the manifest describes, and
-the cut covers every import in app/ (run `python3 scripts/vendor_runtime.py --stdlib` when not)."""
+"""The vendored python_stdlib.zip (and its second part, python_stdlib_later.zip) is the
+precompiled, cut build the manifest describes, and the cut covers every import in app/ (run
+`python3 scripts/vendor_runtime.py --stdlib` when not)."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 import zipfile
@@ -13,7 +15,9 @@ from scripts import stdlib_cut, vendor_runtime
 from tests.serving import ROOT
 
 REL = f"{vendor_runtime.PYODIDE_DIR}/{vendor_runtime.STDLIB_ZIP}"
+LATER_REL = f"{vendor_runtime.PYODIDE_DIR}/{vendor_runtime.STDLIB_LATER_ZIP}"
 ZIP = ROOT / "static/vendor" / REL
+LATER_ZIP = ROOT / "static/vendor" / LATER_REL
 # Python 3.14's magic numbers are 3600-3699 (Lib/importlib/_bootstrap_external.py).
 PY314_MAGICS = range(3600, 3700)
 
@@ -32,18 +36,22 @@ def test_manifest_records_how_the_stdlib_was_built() -> None:
     assert e["invalidation_mode"] == "UNCHECKED_HASH"
 
 
-def test_zip_holds_pyc_only_with_pyodides_magic() -> None:
+def module_of(entry_name: str) -> str:
+    parts = entry_name.removesuffix(".pyc").split("/")
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@pytest.mark.parametrize(("path", "key"), [(ZIP, "modules"), (LATER_ZIP, "later_modules")])
+def test_zips_hold_pyc_only_with_pyodides_magic(path, key: str) -> None:
     e = entry()
     magic = bytes.fromhex(e["pyc_magic"])
-    with zipfile.ZipFile(ZIP) as z:
+    with zipfile.ZipFile(path) as z:
         infos = [i for i in z.infolist() if not i.is_dir()]
         names = {i.filename for i in infos}
-        assert "json/__init__.pyc" in names and "_pyodide/__init__.pyc" in names
         if not e["sources_kept"]:
             assert not [n for n in names if n.endswith(".py")]
         pycs = [i for i in infos if i.filename.endswith(".pyc")]
-        assert len(pycs) == e["module_count"] == len(e["modules"])
-        assert e["module_count"] < e["upstream_modules"]
+        assert sorted(module_of(i.filename) for i in pycs) == e[key]
         for info in pycs:
             head = z.read(info)[:16]
             assert head[:4] == magic, info.filename
@@ -51,8 +59,43 @@ def test_zip_holds_pyc_only_with_pyodides_magic() -> None:
             assert int.from_bytes(head[4:8], "little") == 0b01, info.filename
 
 
-def test_zip_is_deterministic() -> None:
-    with zipfile.ZipFile(ZIP) as z:
+def test_the_two_parts_split_the_cut() -> None:
+    e = entry()
+    first, later = set(e["modules"]), set(e["later_modules"])
+    assert first and later and not first & later
+    assert e["module_count"] == len(first)
+    assert len(first | later) < e["upstream_modules"]
+    assert {"json", "_pyodide", "asyncio.tasks", "encodings.utf_8", "encodings.cp437"} <= first
+    assert {"hashlib", "email.message", "pyodide.http", "encodings.cp1252"} <= later
+    # What the boot imports is in the first zip (`sys.modules` after Pyodide booted).
+    assert set(e["boot_modules"]) & later == set()
+
+
+def module_constants(path) -> dict[str, object]:
+    """The NAME = "literal" assignments of a module (app/ modules that import `js` cannot be
+    imported in CPython)."""
+    tree = ast.parse(path.read_text())
+    return {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def test_app_mounts_the_second_zip_where_the_manifest_says() -> None:
+    e = entry()
+    later = module_constants(ROOT / "app/stdlib_later.py")
+    assert later["URL"] == f"static/vendor/{e['later_zip']}" == f"static/vendor/{LATER_REL}"
+    assert later["MOUNT_PATH"] == e["later_mount_path"]
+    boot_js = (ROOT / "static/boot.js").read_text()
+    assert f'["preload", "{later["URL"]}"]' in boot_js
+
+
+@pytest.mark.parametrize("path", [ZIP, LATER_ZIP])
+def test_zips_are_deterministic(path) -> None:
+    with zipfile.ZipFile(path) as z:
         infos = z.infolist()
     assert [i.filename for i in infos] == sorted(i.filename for i in infos)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
@@ -64,10 +107,11 @@ def test_zip_is_deterministic() -> None:
 
 def test_precompressed_siblings_are_listed_with_their_source() -> None:
     files = vendor_runtime.load_manifest()["files"]
-    for suffix, encoding in ((".br", "br"), (".gz", "gzip")):
-        sibling = files[REL + suffix]
-        assert sibling["compressed_from"] == REL
-        assert sibling["encoding"] == encoding
+    for rel in (REL, LATER_REL):
+        for suffix, encoding in ((".br", "br"), (".gz", "gzip")):
+            sibling = files[rel + suffix]
+            assert sibling["compressed_from"] == rel
+            assert sibling["encoding"] == encoding
     assert f"{vendor_runtime.PYODIDE_DIR}/pyodide.asm.wasm.br" in files
 
 
@@ -82,15 +126,39 @@ def is_module_in_cpython(name: str) -> bool:
         return False
 
 
-def uncovered_imports(app_dir) -> list[str]:
-    """Imports in app_dir's modules (anywhere, lazy ones included) that the cut zip lacks."""
+def uncovered_imports(app_dir, eager: tuple[str, ...] = ()) -> list[str]:
+    """Imports in app_dir's modules (anywhere, lazy ones included) that the cut zips lack,
+    and module-level imports of the eager modules (and the app modules they import) that the
+    first zip lacks."""
     e = entry()
     # boot_modules also names what a package registers itself (`collections.abc`, `os.path`).
-    have = set(e["modules"]) | set(e["builtin_modules"]) | set(e["boot_modules"])
+    first = set(e["modules"]) | set(e["builtin_modules"]) | set(e["boot_modules"])
     roots = {name.split(".")[0] for name in e["roots"]} | JS_PROVIDED
+    app = vendor_runtime.app_roots(app_dir)
+    stale = _uncovered(app, first | set(e["later_modules"]), roots, top_level_only=False)
+    todo, seen, eager_app = list(eager), set(), {}
+    while todo:  # the app modules that importing the eager ones imports
+        name = todo.pop()
+        if name in seen or name not in app:
+            continue
+        seen.add(name)
+        eager_app[name] = app[name]
+        source, is_package = app[name]
+        todo += stdlib_cut.imports_of(source, name, is_package, top_level_only=True)
+    stale += [
+        f"{line} (before the second zip is mounted)"
+        for line in _uncovered(eager_app, first, roots, top_level_only=True)
+    ]
+    return stale
+
+
+def _uncovered(modules: dict, have: set[str], roots: set[str], top_level_only: bool) -> list:
     stale = []
-    for name, (source, is_package) in vendor_runtime.app_roots(app_dir).items():
-        for imported in sorted(stdlib_cut.imports_of(source, name, is_package)):
+    for name, (source, is_package) in modules.items():
+        imported_names = stdlib_cut.imports_of(
+            source, name, is_package, top_level_only=top_level_only
+        )
+        for imported in sorted(imported_names):
             if imported.split(".")[0] in roots or imported in have:
                 continue
             parent = imported.rpartition(".")[0]
@@ -101,8 +169,8 @@ def uncovered_imports(app_dir) -> list[str]:
     return stale
 
 
-def test_every_app_import_is_in_the_cut_zip() -> None:
-    stale = uncovered_imports(ROOT / "app")
+def test_every_app_import_is_in_the_cut_zips() -> None:
+    stale = uncovered_imports(ROOT / "app", vendor_runtime.EAGER_MODULES)
     assert stale == [], (
         "the standard library zip is stale: run python3 scripts/vendor_runtime.py --stdlib"
     )
@@ -120,16 +188,34 @@ def test_staleness_check_catches_a_new_import(tmp_path) -> None:
     ]
 
 
+def test_staleness_check_catches_an_eager_import_of_the_second_zip(tmp_path) -> None:
+    (tmp_path / "__init__.py").write_text("")
+    (tmp_path / "main.py").write_text("import json\nfrom app import helper\n")
+    (tmp_path / "helper.py").write_text("import hashlib\n\ndef later():\n    import secrets\n")
+    assert uncovered_imports(tmp_path, ("app.main",)) == [
+        "app.helper imports hashlib (before the second zip is mounted)"
+    ]
+
+
+def test_the_module_that_mounts_the_second_zip_uses_only_the_first() -> None:
+    e = entry()
+    first = set(e["modules"]) | set(e["builtin_modules"]) | set(e["boot_modules"]) | {"js"}
+    source = (ROOT / "app/stdlib_later.py").read_text()
+    # Function bodies too: they run before the mount is done.
+    imported = stdlib_cut.imports_of(source, "app.stdlib_later", False)
+    assert {n for n in imported if n.partition(".")[0] != "__future__"} <= first
+
+
 def test_cut_keeps_what_the_runtime_needs_whole() -> None:
     e = entry()
-    modules = set(e["modules"])
+    modules = set(e["modules"]) | set(e["later_modules"])
     # Whole packages, also the parts nothing imports statically (codecs looked up by name).
     assert {"encodings.cp1252", "encodings.latin_1", "encodings.idna"} <= modules
     assert {"asyncio.tasks", "json.decoder", "urllib.request", "pyodide.http"} <= modules
     assert {"_pyodide._importhook", "pyodide.ffi", "pyodide.webloop"} <= modules
     # The closure's roots: the app, PyScript's package (from its JavaScript), pyodide-http.
     roots = set(e["roots"])
-    assert {"app.main", "pyscript", "pyscript.web", "pyodide_http"} <= roots
+    assert {"app.main", "app.ui.app", "pyscript", "pyscript.web", "pyodide_http"} <= roots
     # Left out: test suites and terminal tools.
     assert not [m for m in modules if m.split(".")[0] in ("test", "unittest", "tkinter")]
     assert set(e["boot_modules"]) & modules
@@ -147,6 +233,18 @@ def test_cut_keeps_what_the_runtime_needs_whole() -> None:
 )
 def test_imports_of_finds_every_import(source: str, expected: set[str]) -> None:
     assert stdlib_cut.imports_of(source, "pkg.mod", False) == expected
+
+
+def test_top_level_only_leaves_out_function_bodies() -> None:
+    source = (
+        "import a\n"
+        "try:\n    import b\nexcept ImportError:\n    pass\n"
+        "class C:\n    import c\n    def m(self):\n        import d\n"
+        "def f():\n    import e\n"
+        "g = lambda: __import__('h')\n"
+    )
+    assert stdlib_cut.imports_of(source, "m", False, top_level_only=True) == {"a", "b", "c"}
+    assert stdlib_cut.imports_of(source, "m", False) == {"a", "b", "c", "d", "e", "h"}
 
 
 def test_script_only_code_is_skipped_in_the_stdlib() -> None:
