@@ -60,6 +60,8 @@ MIME_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".json", ".toml", ".py", ".wasm", ".svg", ".txt"}
+# The app's two bundles (scripts/build_app_bundle.py), built from app/ on the fly.
+APP_BUNDLES = {"/static/app.zip": "boot", "/static/app_later.zip": "later"}
 # Precompressed siblings, in order of preference, and the Content-Encoding each one has.
 SIBLINGS = (("br", ".br"), ("gzip", ".gz"))
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -233,10 +235,11 @@ class AppHandler(BaseHTTPRequestHandler):
         if url_path == "/config.json" and self.config_json is not None:
             self._send(200, self.config_json, ".json", "no-cache", None, send_body)
             return
-        if url_path == "/static/app.zip" and (self.root / "app").is_dir():
-            # While developing, the bundle is always app/ as it is now (and equals the
-            # committed static/app.zip whenever that is up to date, which a test checks).
-            body = build_app_bundle.build(self.root / "app")
+        part = APP_BUNDLES.get(url_path)
+        if part and (self.root / "app").is_dir():
+            # While developing, the bundles are always app/ as it is now (and equal the
+            # committed ones whenever those are up to date, which a test checks).
+            body = build_app_bundle.build(self.root / "app", part)
             self._send(200, body, ".zip", "no-cache", None, send_body)
             return
         path = public_path(url_path, self.root)

@@ -2,10 +2,11 @@
 
 In a fresh tab the WebAssembly runs slowly at first, and importing and building the page
 costs a few hundred milliseconds there. So this module touches only ``js`` and the tiny
-``app.address``, ``app.keys`` and ``app.stdlib_later`` before it has (1) removed any code and
-state from the address bar with history.replaceState, (2) started the download of the rest of
-the standard library and (3) wired and enabled the sign-in button; the page is built once that
-download is mounted. A click that comes in between simply waits for it.
+``app.address``, ``app.keys`` and ``app.later`` (all of static/app.zip) before it has
+(1) removed any code and state from the address bar with history.replaceState, (2) started
+the download of the rest of the app and of the standard library and (3) wired and enabled the
+sign-in button; the page is built once those are mounted. A click that comes in between
+simply waits for it.
 """
 
 import asyncio
@@ -13,7 +14,7 @@ import asyncio
 import js
 from pyodide.ffi import create_once_callable, create_proxy
 
-from app import address, stdlib_later
+from app import address, later
 from app.keys import TOKENS_KEY
 
 config_request = js.fetch("config.json", js.Object.fromEntries([["cache", "no-cache"]]))
@@ -28,13 +29,13 @@ if is_callback:
         + address.strip_callback_params(str(js.window.location.search)),
     )
 
-# The rest of the standard library downloads while "Sign in" becomes usable (app/stdlib_later.py).
-stdlib_later.mount()
+# The rest of the app and of the standard library download while "Sign in" becomes usable.
+later.mount()
 _app_task: asyncio.Future | None = None
 
 
 async def _build_app() -> object:
-    await stdlib_later.mount()  # before any other app module is imported
+    await later.mount()  # before any other app module is imported (app/later.py)
     from app import browser
     from app.ui.app import App
 
@@ -105,7 +106,7 @@ def next_task() -> object:
 await next_task()  # noqa: F704 (PyScript runs this module with top-level await)
 try:
     await app_ready()  # noqa: F704
-except stdlib_later.Unavailable as exc:
+except later.Unavailable as exc:
     sign_in_button.disabled = True
     # boot.js shows it, with the advice to reload (a plain message, not a traceback).
     detail = js.Object.fromEntries([["detail", str(exc)]])

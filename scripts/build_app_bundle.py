@@ -1,14 +1,20 @@
-"""Pack the app's Python modules into static/app.zip, which the page fetches in one request.
+"""Pack the app's Python modules into two zips: static/app.zip and static/app_later.zip.
 
-    python scripts/build_app_bundle.py           # rewrite static/app.zip from app/
-    python scripts/build_app_bundle.py --check   # exit 1 when static/app.zip is out of date
+    python scripts/build_app_bundle.py           # rewrite both from app/
+    python scripts/build_app_bundle.py --check   # exit 1 when either is out of date
 
-PyScript unpacks the zip into the browser's file system (`pyscript.toml`: "./static/app.zip" =
-"./*"), so one request replaces one per module. The bytes depend only on the sources (sorted
-entries, fixed timestamps and permissions), so the committed bundle can be checked for staleness.
+- static/app.zip: what `app/main.py` imports at module level (app.address, app.keys,
+  app.later and their package), before "Sign in" is usable. PyScript unpacks it into the
+  browser's file system (`pyscript.toml`: "./static/app.zip" = "./*").
+- static/app_later.zip: every other module of app/. `app/later.py` fetches it once "Sign in"
+  is usable and imports from it (zipimport) before it builds the page.
+
+So the first visit waits for a few KB of the app instead of all of it, and one request
+replaces one per module. The bytes depend only on the sources (sorted entries, fixed
+timestamps and permissions), so the committed bundles can be checked for staleness.
 `app/main.py` stays outside: the page runs it as its PyScript entry point.
-`serve.py` builds the bundle on the fly while app/ is newer than the file, so editing the app
-and reloading the page just works during development.
+`serve.py` builds the bundles on the fly from app/, so editing the app and reloading the page
+just works during development.
 """
 
 from __future__ import annotations
@@ -20,8 +26,13 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as `python3 scripts/build_app_bundle.py`
+    sys.path.insert(0, str(ROOT))
+
+from scripts.stdlib_cut import imports_of  # noqa: E402
+
 APP = ROOT / "app"
-BUNDLE = ROOT / "static" / "app.zip"
+BUNDLES = {"boot": ROOT / "static" / "app.zip", "later": ROOT / "static" / "app_later.zip"}
 ENTRY_POINT = "main.py"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -32,11 +43,36 @@ def sources(app_dir: Path = APP) -> list[Path]:
     return sorted(p for p in app_dir.rglob("*.py") if p != entry and "__pycache__" not in p.parts)
 
 
-def build(app_dir: Path = APP) -> bytes:
-    """The bundle's bytes for the modules in ``app_dir``."""
+def module_name(path: Path, app_dir: Path) -> str:
+    parts = ["app", *path.relative_to(app_dir).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def eager(app_dir: Path = APP) -> list[Path]:
+    """The modules that importing the entry point imports at once (module-level imports,
+    followed through the app's own modules), and their packages."""
+    by_name = {module_name(p, app_dir): p for p in sources(app_dir)}
+    entry = app_dir / ENTRY_POINT
+    todo = imports_of(entry.read_text(encoding="utf-8"), "app.main", False, top_level_only=True)
+    found: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in found or name not in by_name:
+            continue
+        found.add(name)
+        path = by_name[name]
+        is_package = path.name == "__init__.py"
+        todo |= imports_of(path.read_text(encoding="utf-8"), name, is_package, top_level_only=True)
+    return sorted(by_name[name] for name in found)
+
+
+def build(app_dir: Path = APP, part: str = "boot") -> bytes:
+    """The bytes of one bundle ("boot": static/app.zip, "later": static/app_later.zip)."""
+    first = eager(app_dir)
+    chosen = first if part == "boot" else [p for p in sources(app_dir) if p not in first]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for path in sources(app_dir):
+        for path in chosen:
             name = path.relative_to(app_dir).as_posix()
             info = zipfile.ZipInfo(f"app/{name}", date_time=_EPOCH)
             info.external_attr = 0o644 << 16
@@ -53,15 +89,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="verify, do not write")
     args = parser.parse_args()
-    fresh = build()
-    if args.check:
-        if BUNDLE.is_file() and BUNDLE.read_bytes() == fresh:
-            print("static/app.zip is up to date")
-            return 0
-        print("static/app.zip is out of date: run python3 scripts/build_app_bundle.py")
+    stale = []
+    for part, bundle in BUNDLES.items():
+        fresh = build(part=part)
+        rel = bundle.relative_to(ROOT).as_posix()
+        if args.check:
+            if not (bundle.is_file() and bundle.read_bytes() == fresh):
+                stale.append(rel)
+            continue
+        bundle.write_bytes(fresh)
+        count = len(zipfile.ZipFile(io.BytesIO(fresh)).namelist())
+        print(f"wrote {rel} ({count} modules, {len(fresh)} bytes)")
+    if stale:
+        print(f"out of date: {', '.join(stale)}: run python3 scripts/build_app_bundle.py")
         return 1
-    BUNDLE.write_bytes(fresh)
-    print(f"wrote static/app.zip ({len(sources())} modules, {len(fresh)} bytes)")
+    if args.check:
+        print("static/app.zip and static/app_later.zip are up to date")
     return 0
 
 

@@ -15,6 +15,11 @@ Generous on purpose: the packages in ALWAYS are taken whole (minus tests), and t
 follows their imports too. Left out: NEVER (tests, tools for a terminal) and the code that only
 runs as `python -m module` (`if __name__ == "__main__":`, functions named `main`/`_main`/`_test`).
 
+The closure is written as two zips (`build`): the first holds what runs before "Sign in" is
+usable (`boot_part`: the module-level imports of Pyodide's boot, PyScript and `app.main`),
+the second everything else, which app/later.py mounts before the page is built.
+Docstrings can be left out (`without_docstrings`, as `python -OO` does, asserts kept).
+
 This file also runs under CPython (tests import its pure helpers), so it keeps to 3.11 syntax.
 """
 
@@ -238,7 +243,7 @@ def boot_part(
     Eager: what runs before "Sign in" is usable (what Pyodide imports while it boots, the
     Python that PyScript's and Pyodide's JavaScript run, PyScript's package and the app's entry
     point). Only module-level imports are followed, through root modules and the stdlib alike:
-    a function body runs later, after the rest of the stdlib is mounted (app/stdlib_later.py).
+    a function body runs later, after the rest of the stdlib is mounted (app/later.py).
     """
     seen: set[str] = set()
     todo = {p for name in eager for p in parents(name)}
@@ -281,8 +286,34 @@ def data_files(stdlib: Stdlib, wanted: set[str]) -> list[str]:
     return out
 
 
+DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def without_docstrings(tree: ast.Module) -> ast.Module:
+    """The tree without module, class and function docstrings, as `python -OO` compiles it
+    (`__doc__` is None), but with asserts and `if __debug__:` blocks kept (-OO drops those)."""
+    for node in ast.walk(tree):
+        if not isinstance(node, DOCUMENTED) or not node.body:
+            continue
+        first = node.body[0]
+        if (
+            isinstance(first, ast.Expr)
+            and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)
+        ):
+            node.body.pop(0)
+            if not node.body:
+                node.body.append(ast.copy_location(ast.Pass(), first))
+    return tree
+
+
 def compiled_entries(
-    stdlib: Stdlib, names: set[str], prefix: str, optimize: int, keep_sources: bool
+    stdlib: Stdlib,
+    names: set[str],
+    prefix: str,
+    optimize: int,
+    keep_sources: bool,
+    strip_docstrings: bool = False,
 ) -> dict[str, bytes]:
     """Zip entries of the modules `names`, compiled to unchecked hash-based .pyc files."""
     from importlib._bootstrap_external import _code_to_hash_pyc
@@ -291,8 +322,9 @@ def compiled_entries(
     for name in sorted(names):
         entry = stdlib.modules[name][0]
         data = stdlib.zip.read(entry)
+        source = without_docstrings(ast.parse(data)) if strip_docstrings else data
         # co_filename: where zipimport finds the module, so tracebacks name the real file.
-        code = compile(data, prefix + entry, "exec", dont_inherit=True, optimize=optimize)
+        code = compile(source, prefix + entry, "exec", dont_inherit=True, optimize=optimize)
         pyc = _code_to_hash_pyc(code, importlib.util.source_hash(data), checked=False)
         entries[entry + "c"] = bytes(pyc)
         if keep_sources:
@@ -324,7 +356,7 @@ def write_zip(dst_zip: str, entries: dict[str, bytes], store: bool) -> None:
 
 
 def later_mount_path(boot_zip_path: str) -> str:
-    """Where app/stdlib_later.py writes the second zip: beside the first (`/lib/python314.zip`
+    """Where app/later.py writes the second zip: beside the first (`/lib/python314.zip`
     -> `/lib/python314_later.zip`)."""
     return boot_zip_path[: -len(".zip")] + "_later.zip"
 
@@ -339,6 +371,7 @@ def build(
     optimize: int,
     keep_sources: bool,
     store: bool,
+    strip_docstrings: bool = False,
 ) -> dict:
     """Write the cut, precompiled stdlib as two zips: dst_zip, what the eager names import at
     once (Pyodide loads it as its stdlib), and dst_later_zip, the rest of the closure (the app
@@ -349,14 +382,16 @@ def build(
     boot = boot_part(stdlib, roots, set(eager), wanted)
     boot_path = next(p for p in sys.path if p.endswith(".zip"))
     later_path = later_mount_path(boot_path)
-    entries = compiled_entries(stdlib, boot, boot_path + "/", optimize, keep_sources)
+    entries = compiled_entries(
+        stdlib, boot, boot_path + "/", optimize, keep_sources, strip_docstrings
+    )
     for entry in data_files(stdlib, wanted):
         entries[entry] = stdlib.zip.read(entry)
     write_zip(dst_zip, entries, store)
     later = wanted - boot
     write_zip(
         dst_later_zip,
-        compiled_entries(stdlib, later, later_path + "/", optimize, keep_sources),
+        compiled_entries(stdlib, later, later_path + "/", optimize, keep_sources, strip_docstrings),
         store,
     )
     return {

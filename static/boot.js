@@ -37,15 +37,16 @@ const PRELOADS = [
   ["preload", "static/app.zip"],
   ["preload", "app/main.py"],
 ];
-// The rest of the standard library, which Python mounts before it builds the page
-// (app/stdlib_later.py): hinted once the wasm and the first zip are in, so that it does not
-// share the link with them, and so that it downloads while Python starts.
+// The rest of the standard library and of the app, which Python mounts before it builds the
+// page (app/later.py): hinted once the wasm and the first zip are in, so that they do not
+// share the link with them, and so that they download while Python starts.
 const LATER_PRELOADS = [
   ["preload", "static/vendor/pyodide-314.0.2/python_stdlib_later.zip"],
+  ["preload", "static/app_later.zip"],
 ];
 const BEFORE_LATER = /\/(pyodide\.asm\.wasm|python_stdlib\.zip)$/;
 // Python fetches it again, with retries, and reports a failure itself ("app:boot-failed").
-const PYTHON_RETRIES = /\/python_stdlib_later\.zip$/;
+const PYTHON_RETRIES = /\/(python_stdlib_later|app_later)\.zip$/;
 
 function addHints(hints) {
   const links = [];
@@ -249,7 +250,7 @@ addEventListener("unhandledrejection", (event) => {
   const reason = event.reason && (event.reason.message || String(event.reason));
   fail(`${reason || "the Python runtime failed to load"}.`);
 });
-// Python could not fetch a part of the runtime it loads itself (app/stdlib_later.py).
+// Python could not fetch a part of the runtime it loads itself (app/later.py).
 addEventListener("app:boot-failed", (event) => fail(String(event.detail), true));
 // PyScript has run every script; if Python never marked the page ready, something failed.
 addEventListener("py:all-done", () => {

@@ -25,7 +25,7 @@ from .app_flow import (
 from .conftest import AppPage, ServeProcess
 
 PYTHON_RE = re.compile(
-    r"/(pyodide[^/]*|python_stdlib(_later)?\.zip|app\.zip|main\.py)(\?|$)|\.wasm$"
+    r"/(pyodide[^/]*|python_stdlib(_later)?\.zip|app(_later)?\.zip|main\.py)(\?|$)|\.wasm$"
 )
 
 

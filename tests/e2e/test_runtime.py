@@ -27,7 +27,7 @@ PYODIDE = "/static/vendor/pyodide-314.0.2/"
 # error chunk is the one plugin it imports even when turned off (to switch on-page errors off).
 COLD_LOAD_ALLOWED = [
     r"/",
-    r"/static/(app\.css|boot\.js|favicon\.svg|app\.zip)",
+    r"/static/(app\.css|boot\.js|favicon\.svg|app\.zip|app_later\.zip)",
     r"/pyscript\.toml",
     r"/config\.json",
     re.escape(PYSCRIPT) + r"(core\.js|core-\w+\.js|toml-[\w-]+\.js|error-[\w-]+\.js)",
@@ -150,6 +150,7 @@ def test_cold_load_requests_only_what_the_app_uses(browser: Browser, static_serv
     assert not dupes, f"requested twice (preload not matched?): {dupes}"
     assert f"{PYODIDE}python_stdlib.zip" in paths
     assert f"{PYODIDE}python_stdlib_later.zip" in paths
+    assert "/static/app_later.zip" in paths
     # A preload hint that does not match its use shows as "preloaded but not used" warnings.
     warnings = [m.text for m in app_page.console if m.type in ("warning", "error")]
     assert not [w for w in warnings if "preload" in w.lower()]

@@ -128,14 +128,15 @@ def test_sigterm_stops_cleanly() -> None:
     assert "Traceback" not in (out or "")
 
 
-def test_app_bundle_is_built_from_app_sources(app: ServeProcess) -> None:
+@pytest.mark.parametrize(("path", "part"), [("app.zip", "boot"), ("app_later.zip", "later")])
+def test_app_bundles_are_built_from_app_sources(app: ServeProcess, path: str, part: str) -> None:
     from scripts import build_app_bundle
 
-    resp = get(app, "/static/app.zip")
+    resp = get(app, f"/static/{path}")
     assert resp.status == 200
     assert resp.getheader("Content-Type") == "application/zip"
     assert resp.getheader("Cache-Control") == "no-cache"
-    assert resp.body == build_app_bundle.build()
+    assert resp.body == build_app_bundle.build(part=part)
 
 
 def test_config_file_is_served_and_sets_the_csp(tmp_path) -> None:

@@ -1,37 +1,68 @@
-"""static/app.zip, the app's modules in one request, is built from app/ and up to date."""
+"""static/app.zip and static/app_later.zip, the app's modules in two requests, are built from
+app/ and up to date: the first holds what app/main.py imports at once, the second the rest."""
 
 from __future__ import annotations
 
 import io
 import zipfile
 
+import pytest
+
 from scripts import build_app_bundle
 from tests.serving import ROOT
 
 
-def test_committed_bundle_is_up_to_date() -> None:
-    committed = (ROOT / "static/app.zip").read_bytes()
-    assert committed == build_app_bundle.build(), (
-        "static/app.zip is stale: run python3 scripts/build_app_bundle.py"
+def names(data: bytes) -> list[str]:
+    return zipfile.ZipFile(io.BytesIO(data)).namelist()
+
+
+@pytest.mark.parametrize("part", ["boot", "later"])
+def test_committed_bundles_are_up_to_date(part: str) -> None:
+    committed = build_app_bundle.BUNDLES[part].read_bytes()
+    assert committed == build_app_bundle.build(part=part), (
+        "a static/app*.zip is stale: run python3 scripts/build_app_bundle.py"
     )
 
 
-def test_bundle_holds_every_module_but_the_entry_point() -> None:
-    names = zipfile.ZipFile(io.BytesIO(build_app_bundle.build())).namelist()
+def test_bundles_hold_every_module_but_the_entry_point_once() -> None:
+    first, later = names(build_app_bundle.build()), names(build_app_bundle.build(part="later"))
     app = ROOT / "app"
     expected = sorted(
         f"app/{p.relative_to(app).as_posix()}"
         for p in app.rglob("*.py")
         if p != app / "main.py" and "__pycache__" not in p.parts
     )
-    assert names == expected
-    assert "app/__init__.py" in names and "app/ui/alerts.py" in names  # sub-packages too
+    assert sorted(first + later) == expected
+    # What app/main.py imports before "Sign in" is usable, and nothing else.
+    assert first == ["app/__init__.py", "app/address.py", "app/keys.py", "app/later.py"]
+    assert "app/ui/alerts.py" in later and "app/ui/__init__.py" in later  # sub-packages too
 
 
-def test_bundle_is_deterministic(tmp_path) -> None:
+def test_the_first_bundle_follows_the_entry_points_module_level_imports(tmp_path) -> None:
+    (tmp_path / "__init__.py").write_text("")
+    (tmp_path / "main.py").write_text(
+        "import json\nfrom app import a\n\nasync def build():\n    from app import c\n"
+    )
+    (tmp_path / "a.py").write_text("from app.sub import b\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "__init__.py").write_text("")
+    (tmp_path / "sub" / "b.py").write_text("def f():\n    import app.d\n")
+    for name in ("c.py", "d.py"):
+        (tmp_path / name).write_text("")
+    assert names(build_app_bundle.build(tmp_path)) == [
+        "app/__init__.py",
+        "app/a.py",
+        "app/sub/__init__.py",
+        "app/sub/b.py",
+    ]
+    assert names(build_app_bundle.build(tmp_path, "later")) == ["app/c.py", "app/d.py"]
+
+
+def test_bundles_are_deterministic(tmp_path) -> None:
     (tmp_path / "a.py").write_text("A = 1\n")
     (tmp_path / "main.py").write_text("print()\n")
-    first = build_app_bundle.build(tmp_path)
+    first = build_app_bundle.build(tmp_path, "later")
     (tmp_path / "a.py").touch()  # a new mtime must not change the bytes
-    assert build_app_bundle.build(tmp_path) == first
-    assert zipfile.ZipFile(io.BytesIO(first)).namelist() == ["app/a.py"]
+    assert build_app_bundle.build(tmp_path, "later") == first
+    assert names(first) == ["app/a.py"]
+    assert names(build_app_bundle.build(tmp_path)) == []

@@ -11,6 +11,7 @@ import zipfile
 
 import pytest
 
+from app import later
 from scripts import stdlib_cut, vendor_runtime
 from tests.serving import ROOT
 
@@ -71,26 +72,13 @@ def test_the_two_parts_split_the_cut() -> None:
     assert set(e["boot_modules"]) & later == set()
 
 
-def module_constants(path) -> dict[str, object]:
-    """The NAME = "literal" assignments of a module (app/ modules that import `js` cannot be
-    imported in CPython)."""
-    tree = ast.parse(path.read_text())
-    return {
-        target.id: node.value.value
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
-
-
 def test_app_mounts_the_second_zip_where_the_manifest_says() -> None:
     e = entry()
-    later = module_constants(ROOT / "app/stdlib_later.py")
-    assert later["URL"] == f"static/vendor/{e['later_zip']}" == f"static/vendor/{LATER_REL}"
-    assert later["MOUNT_PATH"] == e["later_mount_path"]
+    assert later.STDLIB_URL == f"static/vendor/{e['later_zip']}" == f"static/vendor/{LATER_REL}"
+    assert e["later_mount_path"] == later.STDLIB_MOUNT_PATH
     boot_js = (ROOT / "static/boot.js").read_text()
-    assert f'["preload", "{later["URL"]}"]' in boot_js
+    for url, _ in later.ARCHIVES:
+        assert f'["preload", "{url}"]' in boot_js
 
 
 @pytest.mark.parametrize("path", [ZIP, LATER_ZIP])
@@ -200,9 +188,9 @@ def test_staleness_check_catches_an_eager_import_of_the_second_zip(tmp_path) -> 
 def test_the_module_that_mounts_the_second_zip_uses_only_the_first() -> None:
     e = entry()
     first = set(e["modules"]) | set(e["builtin_modules"]) | set(e["boot_modules"]) | {"js"}
-    source = (ROOT / "app/stdlib_later.py").read_text()
+    source = (ROOT / "app/later.py").read_text()
     # Function bodies too: they run before the mount is done.
-    imported = stdlib_cut.imports_of(source, "app.stdlib_later", False)
+    imported = stdlib_cut.imports_of(source, "app.later", False)
     assert {n for n in imported if n.partition(".")[0] != "__future__"} <= first
 
 
@@ -261,3 +249,27 @@ def test_stdlib_cut_runs_on_this_python() -> None:
     # scripts/stdlib_cut.py runs inside Pyodide (3.14) but must stay importable here.
     assert sys.version_info >= (3, 11)
     assert stdlib_cut.parents("a.b.c") == ["a", "a.b", "a.b.c"]
+
+
+def test_docstrings_go_and_asserts_stay() -> None:
+    source = (
+        '"""Module doc."""\n'
+        "class C:\n"
+        '    """Class doc."""\n'
+        "    def m(self):\n"
+        '        """Only a docstring."""\n'
+        "def f(x):\n"
+        '    """Function doc."""\n'
+        "    assert x, 'kept'\n"
+        "    return 'not a docstring'\n"
+    )
+    namespace: dict = {}
+    tree = stdlib_cut.without_docstrings(ast.parse(source))
+    exec(compile(tree, "m.py", "exec"), namespace)
+    assert namespace.get("__doc__") is None and namespace["C"].__doc__ is None
+    assert namespace["f"].__doc__ is None and namespace["C"]().m() is None
+    assert namespace["f"](1) == "not a docstring"
+    with pytest.raises(AssertionError, match="kept"):
+        namespace["f"](0)
+    # Line numbers stay those of the source (tracebacks name the real line).
+    assert namespace["f"].__code__.co_firstlineno == 6

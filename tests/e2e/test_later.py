@@ -1,6 +1,6 @@
-"""The second part of the standard library (app/stdlib_later.py) in Chromium: "Sign in" works
-before it has arrived, a click waits for it, a lost download is retried, and a download that
-keeps failing is told in plain words."""
+"""The second parts of the standard library and of the app (app/later.py) in Chromium: "Sign in"
+works before they have arrived, a click waits for them, a lost download is retried, and a
+download that keeps failing is told in plain words."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .app_flow import approve, wait_idle
 from .conftest import BOOT_TIMEOUT_MS, ServeProcess
 
 LATER_ZIP = "**/python_stdlib_later.zip"
+APP_LATER_ZIP = "**/app_later.zip"
 
 
 @pytest.fixture
@@ -40,10 +41,11 @@ def test_sign_in_is_usable_before_the_second_zip_and_a_click_waits_for_it(
             held.append(route)
 
     context.route(LATER_ZIP, hold)
+    context.route(APP_LATER_ZIP, hold)
     page = context.new_page()
     page.goto(served.app_url)
     expect(sign_in_button(page)).to_be_enabled(timeout=BOOT_TIMEOUT_MS)
-    assert held, "the second zip was not requested"
+    assert len(held) == 2, "the second zips were not requested"
     # The page is not built yet: it waits for the rest of the standard library.
     assert page.get_attribute("html", "data-app-ready") is None
     sign_in_button(page).click()
@@ -87,13 +89,14 @@ def test_a_lost_download_of_the_second_zip_is_retried(
 def test_a_second_zip_that_never_arrives_is_told_in_plain_words(
     context: BrowserContext, static_served: ServeProcess
 ) -> None:
-    context.route(LATER_ZIP, lambda route: route.abort("internetdisconnected"))
+    context.route(APP_LATER_ZIP, lambda route: route.abort("internetdisconnected"))
     page = context.new_page()
     page.goto(static_served.app_url)
     error = page.locator("#boot-error")
     expect(error).to_be_visible(timeout=BOOT_TIMEOUT_MS)
     expect(error).to_contain_text(
-        "The app could not start: part of the Python standard library did not download"
+        "The app could not start: part of the app's Python code did not download"
+        " (static/app_later.zip: the network failed while downloading it)."
     )
     expect(error).to_contain_text("Reload the page to try again.")
     expect(sign_in_button(page)).to_be_disabled()

@@ -1,5 +1,5 @@
-"""app/stdlib_later.py's finder: a package split over two zips imports from both, as the cut
-standard library is (the mount itself runs in Chromium: tests/e2e/test_stdlib_later.py)."""
+"""app/later.py's finder: a package split over two zips imports from both, as the cut
+standard library and the app are (the mount itself runs in Chromium: tests/e2e/test_later.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from app.stdlib_later import SubmoduleFinder
+from app.later import SubmoduleFinder
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_without_the_finder_a_submodule_in_the_second_zip_is_not_found(split_pac
 def test_the_finder_imports_submodules_from_the_second_zip(split_package) -> None:
     import splitpkg  # imported before the second zip exists, as at start-up
 
-    sys.meta_path.append(SubmoduleFinder(split_package))
+    sys.meta_path.append(SubmoduleFinder([split_package]))
     assert importlib.import_module("splitpkg.late").WHERE == "later"
     assert importlib.import_module("splitpkg.sub.deep").WHERE == "later, deeper"
     assert importlib.import_module("splitpkg.early").WHERE == "first"
