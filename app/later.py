@@ -6,7 +6,8 @@ Two zips, each the second part of something the page boots with:
   PyScript and ``app.main`` import at once; the second holds the rest (hashlib, datetime,
   email, the other codecs, ...);
 - the app's (scripts/build_app_bundle.py): PyScript unpacks ``static/app.zip``, the modules
-  ``app.main`` imports at once; ``static/app_later.zip`` holds the rest of ``app/``.
+  ``app.main`` imports at once; ``static/app_later.zip`` holds the rest of ``app/`` and is
+  unpacked beside it, so the app's modules import from files as before.
 
 A first visit then waits for fewer bytes before the button works (on a 20 Mbit/s link the
 two are about 0.25 s of transfer). ``app.main`` awaits ``mount()`` before it imports any other
@@ -26,8 +27,7 @@ import sys
 STDLIB_URL = "static/vendor/pyodide-314.0.2/python_stdlib_later.zip"
 STDLIB_MOUNT_PATH = "/lib/python314_later.zip"
 APP_URL = "static/app_later.zip"
-APP_MOUNT_PATH = "/lib/app_later.zip"
-ARCHIVES = ((STDLIB_URL, STDLIB_MOUNT_PATH), (APP_URL, APP_MOUNT_PATH))
+URLS = (STDLIB_URL, APP_URL)
 ATTEMPTS = 3
 RETRY_DELAYS = (1.0, 3.0)  # seconds before the second and third attempt
 TIMEOUT_MS = 120_000  # a whole zip (0.5 MB at most), also on a slow link
@@ -51,22 +51,27 @@ def mount() -> asyncio.Future:
 async def _fetch_and_mount() -> None:
     if STDLIB_MOUNT_PATH in sys.path:
         return
-    contents = await asyncio.gather(*(_fetch(url) for url, _ in ARCHIVES))
-    for (_, path), data in zip(ARCHIVES, contents, strict=True):
-        with open(path, "wb") as f:
-            f.write(data)
+    stdlib, app = await asyncio.gather(_fetch(STDLIB_URL), _fetch(APP_URL))
+    import importlib
+    import io
+    import zipfile
+
+    # Where PyScript unpacked static/app.zip (the working directory): app/ui/, app/api.py, ...
+    zipfile.ZipFile(io.BytesIO(app)).extractall(".")
+    with open(STDLIB_MOUNT_PATH, "wb") as f:
+        f.write(stdlib)
     sys.path.append(STDLIB_MOUNT_PATH)  # top-level modules (hashlib, email, ...)
-    sys.meta_path.append(SubmoduleFinder([path for _, path in ARCHIVES]))
+    sys.meta_path.append(SubmoduleFinder([STDLIB_MOUNT_PATH]))
+    importlib.invalidate_caches()  # the folder app/ has new files
     _forget_missing_codecs()
 
 
 class SubmoduleFinder:
     """Finds the submodules of packages that are split over two zips (`urllib.error` for
-    `urllib`, `encodings.cp1252` for `encodings`, `app.ui` for `app`, ...).
+    `urllib`, `encodings.cp1252` for `encodings`, ...).
 
-    Python looks for a submodule only in its package's ``__path__``, which names where the
-    package itself came from; this finder, last on ``sys.meta_path``, looks in the same
-    folder of the second zips.
+    Python looks for a submodule only in its package's ``__path__``, which names the first
+    zip; this finder, last on ``sys.meta_path``, looks in the same folder of the second.
     """
 
     def __init__(self, archives: list[str]) -> None:

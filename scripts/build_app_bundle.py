@@ -7,7 +7,7 @@
   app.later and their package), before "Sign in" is usable. PyScript unpacks it into the
   browser's file system (`pyscript.toml`: "./static/app.zip" = "./*").
 - static/app_later.zip: every other module of app/. `app/later.py` fetches it once "Sign in"
-  is usable and imports from it (zipimport) before it builds the page.
+  is usable and unpacks it beside the first before the page is built.
 
 So the first visit waits for a few KB of the app instead of all of it, and one request
 replaces one per module. The bytes depend only on the sources (sorted entries, fixed

@@ -77,7 +77,7 @@ def test_app_mounts_the_second_zip_where_the_manifest_says() -> None:
     assert later.STDLIB_URL == f"static/vendor/{e['later_zip']}" == f"static/vendor/{LATER_REL}"
     assert e["later_mount_path"] == later.STDLIB_MOUNT_PATH
     boot_js = (ROOT / "static/boot.js").read_text()
-    for url, _ in later.ARCHIVES:
+    for url in later.URLS:
         assert f'["preload", "{url}"]' in boot_js
 
 
