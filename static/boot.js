@@ -188,7 +188,7 @@ async function handOffPopupAnswer() {
 
 
 const started = performance.now();
-let stage = "Loading the Python runtime (about 5 MB the first time)";
+let stage = "Loading the Python runtime (about 4 MB the first time)";
 
 const ready = () => document.documentElement.hasAttribute("data-app-ready");
 
