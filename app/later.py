@@ -49,8 +49,6 @@ def mount() -> asyncio.Future:
 
 
 async def _fetch_and_mount() -> None:
-    if STDLIB_MOUNT_PATH in sys.path:
-        return
     stdlib, app = await asyncio.gather(_fetch(STDLIB_URL), _fetch(APP_URL))
     import importlib
     import io
@@ -61,7 +59,7 @@ async def _fetch_and_mount() -> None:
     with open(STDLIB_MOUNT_PATH, "wb") as f:
         f.write(stdlib)
     sys.path.append(STDLIB_MOUNT_PATH)  # top-level modules (hashlib, email, ...)
-    sys.meta_path.append(SubmoduleFinder([STDLIB_MOUNT_PATH]))
+    sys.meta_path.append(SubmoduleFinder(STDLIB_MOUNT_PATH))
     importlib.invalidate_caches()  # the folder app/ has new files
     _forget_missing_codecs()
 
@@ -74,24 +72,20 @@ class SubmoduleFinder:
     zip; this finder, last on ``sys.meta_path``, looks in the same folder of the second.
     """
 
-    def __init__(self, archives: list[str]) -> None:
-        self.archives = archives
+    def __init__(self, archive: str) -> None:
+        self.archive = archive
         self.importers: dict[str, object] = {}
 
     def find_spec(self, fullname: str, path: object = None, target: object = None):
         package, _, _ = fullname.rpartition(".")
         if not package:
             return None
-        for archive in self.archives:
-            folder = f"{archive}/{package.replace('.', '/')}"
-            if folder not in self.importers:
-                import zipimport
+        folder = f"{self.archive}/{package.replace('.', '/')}"
+        if folder not in self.importers:
+            import zipimport
 
-                self.importers[folder] = zipimport.zipimporter(folder)
-            spec = self.importers[folder].find_spec(fullname)
-            if spec is not None:
-                return spec
-        return None
+            self.importers[folder] = zipimport.zipimporter(folder)
+        return self.importers[folder].find_spec(fullname)
 
     def invalidate_caches(self) -> None:
         self.importers.clear()

@@ -44,7 +44,7 @@ def test_without_the_finder_a_submodule_in_the_second_zip_is_not_found(split_pac
 def test_the_finder_imports_submodules_from_the_second_zip(split_package) -> None:
     import splitpkg  # imported before the second zip exists, as at start-up
 
-    sys.meta_path.append(SubmoduleFinder([split_package]))
+    sys.meta_path.append(SubmoduleFinder(split_package))
     assert importlib.import_module("splitpkg.late").WHERE == "later"
     assert importlib.import_module("splitpkg.sub.deep").WHERE == "later, deeper"
     assert importlib.import_module("splitpkg.early").WHERE == "first"

@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from app import later
-from scripts import stdlib_cut, vendor_runtime
+from scripts import build_app_bundle, stdlib_cut, vendor_runtime
 from tests.serving import ROOT
 
 REL = f"{vendor_runtime.PYODIDE_DIR}/{vendor_runtime.STDLIB_ZIP}"
@@ -114,29 +114,24 @@ def is_module_in_cpython(name: str) -> bool:
         return False
 
 
-def uncovered_imports(app_dir, eager: tuple[str, ...] = ()) -> list[str]:
+def uncovered_imports(app_dir) -> list[str]:
     """Imports in app_dir's modules (anywhere, lazy ones included) that the cut zips lack,
-    and module-level imports of the eager modules (and the app modules they import) that the
-    first zip lacks."""
+    and module-level imports of the entry point and of the app modules it imports at once
+    (static/app.zip) that the first zip lacks."""
     e = entry()
     # boot_modules also names what a package registers itself (`collections.abc`, `os.path`).
     first = set(e["modules"]) | set(e["builtin_modules"]) | set(e["boot_modules"])
     roots = {name.split(".")[0] for name in e["roots"]} | JS_PROVIDED
     app = vendor_runtime.app_roots(app_dir)
     stale = _uncovered(app, first | set(e["later_modules"]), roots, top_level_only=False)
-    todo, seen, eager_app = list(eager), set(), {}
-    while todo:  # the app modules that importing the eager ones imports
-        name = todo.pop()
-        if name in seen or name not in app:
-            continue
-        seen.add(name)
-        eager_app[name] = app[name]
-        source, is_package = app[name]
-        todo += stdlib_cut.imports_of(source, name, is_package, top_level_only=True)
-    stale += [
-        f"{line} (before the second zip is mounted)"
-        for line in _uncovered(eager_app, first, roots, top_level_only=True)
-    ]
+    if (app_dir / build_app_bundle.ENTRY_POINT).is_file():
+        eager = ["app.main"] + [
+            build_app_bundle.module_name(path, app_dir) for path in build_app_bundle.eager(app_dir)
+        ]
+        stale += [
+            f"{line} (before the second zip is mounted)"
+            for line in _uncovered({n: app[n] for n in eager}, first, roots, top_level_only=True)
+        ]
     return stale
 
 
@@ -158,7 +153,7 @@ def _uncovered(modules: dict, have: set[str], roots: set[str], top_level_only: b
 
 
 def test_every_app_import_is_in_the_cut_zips() -> None:
-    stale = uncovered_imports(ROOT / "app", vendor_runtime.EAGER_MODULES)
+    stale = uncovered_imports(ROOT / "app")
     assert stale == [], (
         "the standard library zip is stale: run python3 scripts/vendor_runtime.py --stdlib"
     )
@@ -180,7 +175,7 @@ def test_staleness_check_catches_an_eager_import_of_the_second_zip(tmp_path) -> 
     (tmp_path / "__init__.py").write_text("")
     (tmp_path / "main.py").write_text("import json\nfrom app import helper\n")
     (tmp_path / "helper.py").write_text("import hashlib\n\ndef later():\n    import secrets\n")
-    assert uncovered_imports(tmp_path, ("app.main",)) == [
+    assert uncovered_imports(tmp_path) == [
         "app.helper imports hashlib (before the second zip is mounted)"
     ]
 
