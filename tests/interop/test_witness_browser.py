@@ -46,20 +46,30 @@ def client_url() -> Iterator[str]:
     server.server_close()
 
 
+def authorize(
+    page, server: WitnessServer, client_id: str, redirect_uri: str, scope: str, state: str
+) -> str:
+    """Open the witness's authorize page with a fresh PKCE pair; the verifier."""
+    verifier, challenge = pkce_pair()
+    page.goto(
+        server.authorize_request_url(
+            client_id=client_id,
+            redirect_uri=redirect_uri,
+            scope=scope,
+            state=state,
+            code_challenge=challenge,
+            code_challenge_method="S256",
+        )
+    )
+    return verifier
+
+
 def test_sign_in_refresh_profile_revoke_from_a_browser(
     page, oauth_server: WitnessServer, client_url: str
 ) -> None:
     client_id = oauth_server.register_client(client_url)
-    verifier, challenge = pkce_pair()
-    page.goto(
-        oauth_server.authorize_request_url(
-            client_id=client_id,
-            redirect_uri=client_url,
-            scope="profile introspection",
-            state="browser-state",
-            code_challenge=challenge,
-            code_challenge_method="S256",
-        )
+    verifier = authorize(
+        page, oauth_server, client_id, client_url, "profile introspection", "browser-state"
     )
     sign_in_page(page, oauth_server)
     page.wait_for_url(f"{client_url}?**")
@@ -115,17 +125,7 @@ def test_sign_in_refresh_profile_revoke_from_a_browser(
 
 def test_denied_consent_in_a_browser(page, oauth_server: WitnessServer, client_url: str) -> None:
     client_id = oauth_server.register_client(client_url)
-    _, challenge = pkce_pair()
-    page.goto(
-        oauth_server.authorize_request_url(
-            client_id=client_id,
-            redirect_uri=client_url,
-            scope="profile",
-            state="st",
-            code_challenge=challenge,
-            code_challenge_method="S256",
-        )
-    )
+    authorize(page, oauth_server, client_id, client_url, "profile", "st")
     sign_in_page(page, oauth_server, allow=False)
     page.wait_for_url(f"{client_url}?**")
     assert query_of(page.url) == {"error": "access_denied", "state": "st"}
