@@ -319,6 +319,16 @@ class AppHandler(BaseHTTPRequestHandler):
             sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
 
+class AppServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        """A browser that drops a connection (a cancelled load) is routine, not a traceback."""
+        if isinstance(sys.exception(), ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 def make_app_server(
     host: str,
     port: int,
@@ -327,7 +337,7 @@ def make_app_server(
     root: Path = ROOT,
     extra_connect: tuple[str, ...] = (),
     send_csp: bool = True,
-) -> ThreadingHTTPServer:
+) -> AppServer:
     handler = type(
         "BoundAppHandler",
         (AppHandler,),
@@ -339,9 +349,7 @@ def make_app_server(
             "verbose": verbose,
         },
     )
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return AppServer((host, port), handler)
 
 
 def emulator_config(app_url: str, emulator_url: str, client_id: str) -> dict:

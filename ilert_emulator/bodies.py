@@ -41,18 +41,41 @@ class BodyError(Exception):
 
 
 def preload(request: Request) -> None:
-    """Read (and for forms, parse) the whole body now; BodyError when it is over a limit."""
+    """Read (and for forms, parse) the whole body now; BodyError when it is over a limit.
+
+    The limits are checked here on the raw bytes, not left to Werkzeug: its defaults and
+    which form types they cover change between releases (3.1.9 stopped bounding urlencoded
+    forms by ``max_form_memory_size``). Werkzeug's own limits stay set as a second line.
+    """
+    if (request.content_length or 0) > MAX_BODY:
+        raise BodyError(413, TOO_LARGE)  # refused before a byte of it is read
     try:
-        request.get_data(cache=True)
-        # Forms are parsed from the cached bytes and kept on the request. Werkzeug bounds
-        # the parts of multipart forms only: count urlencoded fields here.
-        is_form = request.mimetype in FORM_TYPES
-        if is_form and sum(1 for _ in request.form.items(multi=True)) > MAX_FORM_PARTS:
-            raise BodyError(413, TOO_LARGE)
+        data = request.get_data(cache=True)
     except HTTPException as exc:
         if exc.code == 413:
             raise BodyError(413, TOO_LARGE) from None
         raise BodyError(exc.code or 400, "The request body could not be read") from None
+    if len(data) > MAX_BODY:
+        raise BodyError(413, TOO_LARGE)
+    if request.mimetype not in FORM_TYPES:
+        return
+    fields = form_fields(request.mimetype, request.mimetype_params, data)
+    if len(data) > MAX_FORM or fields > MAX_FORM_PARTS:
+        raise BodyError(413, TOO_LARGE)
+    try:
+        request.form  # noqa: B018 - parsed now from the cached bytes and kept on the request
+    except HTTPException as exc:
+        raise BodyError(
+            exc.code if exc.code == 413 else 400, "The form could not be read"
+        ) from None
+
+
+def form_fields(mimetype: str, params: dict[str, str], data: bytes) -> int:
+    """How many fields a form body holds, counted on the bytes before any parsing."""
+    if mimetype == "multipart/form-data":
+        boundary = params.get("boundary", "").encode("latin-1", "replace")
+        return max(data.count(b"--" + boundary) - 1, 0) if boundary else 0
+    return sum(1 for part in data.split(b"&") if part)
 
 
 def parse_json(request: Request) -> Any:

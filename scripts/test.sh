@@ -5,8 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-echo "== installing Python packages"
-"$PYTHON" -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# The test environment is requirements/test.lock (exact versions, checked by hash), whichever
+# Python runs this: a venv, a fresh venv or the system's. The project itself goes on top,
+# editable and without dependencies (they are all in the lock).
+echo "== installing Python packages (requirements/test.lock)"
+PIP=("$PYTHON" -m pip --disable-pip-version-check --quiet)
+"${PIP[@]}" install --require-hashes --only-binary :all: -r requirements/test.lock
+"${PIP[@]}" install --no-deps -e .
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "== installing Debian's chromium"

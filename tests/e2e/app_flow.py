@@ -14,10 +14,25 @@ from .conftest import BOOT_TIMEOUT_MS, AppPage, ServeProcess
 
 IDLE = "html[data-app-ready]:not([data-busy])"
 CALLBACK_RE = re.compile(r"[?&](code|error|state)=")
+BLANK = "storage-reset.html"
+BLANK_PAGE = '<!doctype html><link rel="icon" href="data:,"><title>storage reset</title>'
 
 
 def wait_idle(page: Page) -> None:
     page.wait_for_selector(IDLE, state="attached", timeout=BOOT_TIMEOUT_MS)
+
+
+def on_blank_page(page: Page, app_url: str, script: str, arg: object) -> None:
+    """Run ``script(arg)`` in a same-origin document without Python, made up here.
+
+    The document names its icon: one without (an SVG, say) makes the browser itself fetch
+    /favicon.ico, a request no route sees, whose 404 can reach the console late.
+    """
+    url = app_url + BLANK
+    page.route(url, lambda route: route.fulfill(content_type="text/html", body=BLANK_PAGE))
+    page.goto(url)
+    page.evaluate(script, arg)
+    page.unroute(url)
 
 
 def reset(
@@ -31,17 +46,14 @@ def reset(
     served.reset()
     page = app.page
     page.unroute_all(behavior="ignoreErrors")
-    # A same-origin document without Python to clear storage on; its automatic
-    # /favicon.ico request would be a 404 in the console, so answer it here.
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    page.goto(app.url + "static/favicon.svg")
-    page.evaluate(
+    on_blank_page(
+        page,
+        app.url,
         "([key, value, modeKey, mode]) => { sessionStorage.clear(); localStorage.clear();"
         " if (value) localStorage.setItem(key, value);"
         " if (mode !== 'popup') localStorage.setItem(modeKey, mode); }",
         [SETTINGS_KEY, json.dumps(settings) if settings else "", SIGNIN_MODE_KEY, mode],
     )
-    page.unroute("**/favicon.ico")
     app.console.clear()
     app.page_errors.clear()
     app.requests.clear()

@@ -70,7 +70,11 @@ class AppPage:
         self.page.wait_for_selector(READY_SELECTOR, state="attached", timeout=BOOT_TIMEOUT_MS)
 
     def console_errors(self) -> list[str]:
-        return [m.text for m in self.console if m.type == "error"] + self.page_errors
+        """Console errors (with the resource or script they are about) and page errors."""
+        errors = [
+            f"{m.text} ({m.location.get('url', '')})" for m in self.console if m.type == "error"
+        ]
+        return errors + self.page_errors
 
 
 def open_app_page(

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, Request, expect
 
 from app.keys import TOKENS_KEY
 
-from .app_flow import flow_log, reset, session_item, sign_in, wait_idle
+from .app_flow import flow_log, on_blank_page, reset, session_item, sign_in, wait_idle
 from .conftest import BOOT_TIMEOUT_MS, AppPage, ServeProcess
 
 
@@ -19,12 +19,12 @@ def duplicate(app: AppPage) -> Page:
     """A new tab of the same browser with a copy of this tab's sessionStorage."""
     entries = app.page.evaluate("() => Object.entries(sessionStorage)")
     other = app.page.context.new_page()
-    other.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    other.goto(app.url + "static/favicon.svg")
-    other.evaluate(
-        "entries => { for (const [k, v] of entries) sessionStorage.setItem(k, v); }", entries
+    on_blank_page(
+        other,
+        app.url,
+        "entries => { for (const [k, v] of entries) sessionStorage.setItem(k, v); }",
+        entries,
     )
-    other.unroute("**/favicon.ico")
     other.goto(app.url)
     other.wait_for_selector("html[data-app-ready]", state="attached", timeout=BOOT_TIMEOUT_MS)
     wait_idle(other)

@@ -1,10 +1,12 @@
 """``python -m ilert_emulator`` from an installed package, far from the repository.
 
 The package is built from this working tree (a copy of pyproject.toml, README.md and
-ilert_emulator/, so the tree stays clean) and installed into a fresh virtual environment;
-``--system-site-packages`` lends it the dependencies already installed here, so nothing is
-downloaded beyond the build backend pip's configured index provides. Then it runs from a
-temporary directory, where neither ``app`` nor the repository is importable.
+ilert_emulator/, so the tree stays clean) and installed into a fresh virtual environment.
+A ``.pth`` file lends it the site-packages of the interpreter running the tests (a venv's
+or the system's alike), so its dependencies are the ones installed here and nothing is
+downloaded beyond the build backend pip's configured index provides; the editable install
+of the repository is not lent (a ``.pth`` line adds a folder but runs none of its hooks).
+Then it runs from a temporary directory, where neither ``app`` nor the repository is importable.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import site
 import subprocess
 import sys
 import urllib.request
@@ -27,6 +30,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def lend_site_packages(python: Path) -> None:
+    """Put this interpreter's site-packages on the new venv's path, after its own."""
+    where = _run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], ROOT, {}
+    )
+    assert where.returncode == 0, where.stderr
+    lent = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(where.stdout.strip()) / "lent-from-the-test-run.pth").write_text("\n".join(lent) + "\n")
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +57,13 @@ def installed(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
     venv = base / "venv"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     made = _run(
-        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)],
         base,
         env,
     )
     assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
+    lend_site_packages(python)
     pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q"]
     result = _run([*pip, str(src)], base, env)
     if result.returncode != 0:  # no index for the build backend: use the one installed here

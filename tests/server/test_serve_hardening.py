@@ -7,12 +7,15 @@ import http.client
 import io
 import json
 import socket
+import struct
+import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 from scripts import csp
+from serve import make_app_server
 from tests.serving import ROOT, ServeProcess, start_serve
 
 
@@ -180,3 +183,23 @@ def test_policy_follows_the_emulators_ports() -> None:
         f"http://*.localhost:{emulator.port}",
     ]
     assert f"http://*.localhost:{emulator.port}" in resp.getheader("Content-Security-Policy")
+
+
+def test_a_connection_reset_by_the_browser_prints_no_traceback(capfd) -> None:
+    server = make_app_server("127.0.0.1", 0, None, verbose=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for _ in range(3):  # a cancelled load: half a request line, then a reset (RST)
+            sock = socket.create_connection(server.server_address[:2], timeout=10)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.sendall(b"GET /index.h")
+            sock.close()
+        conn = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
+        conn.request("GET", "/")
+        assert conn.getresponse().status == 200  # and it still serves
+        conn.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "Traceback" not in capfd.readouterr().err

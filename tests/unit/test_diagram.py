@@ -6,6 +6,7 @@ import dataclasses
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -365,12 +366,20 @@ def test_no_token_or_secret_from_an_entry_ever_appears() -> None:
 
 
 def test_importing_the_diagram_loads_nothing_else() -> None:
-    """It loads when first needed, after the page's own modules: it must add only itself."""
+    """It loads when first needed, after the page's own modules: it must add only itself.
+
+    The probe starts from a fixed state (``-I -S``: no site, no environment), then loads what
+    the page has loaded by then: ``typing`` (imported by Pyodide's boot, in the first stdlib
+    zip) and the app modules the diagram builds on.
+    """
+    root = str(Path(__file__).resolve().parents[2])
     code = (
-        "import sys, app.flowlog, app.config; before = set(sys.modules); import app.diagram; "
-        "print(sorted(set(sys.modules) - before))"
+        f"import sys; sys.path.insert(0, {root!r}); import typing, app.flowlog, app.config; "
+        "before = set(sys.modules); import app.diagram; print(sorted(set(sys.modules) - before))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "['app.diagram']"
 
 
