@@ -127,6 +127,9 @@ def resolve(flags: dict, config_path: str | None = None, environ: dict | None = 
     )
     if preset == "emulator":
         settings = replace(settings, client_id=EMULATOR_CLIENT_ID)
+    if preset == "custom":  # every endpoint from the user or from discovery, none from ilert
+        blank = dict.fromkeys(("authorize_url", "token_url", "revoke_url", "info_url"), "")
+        settings = replace(settings, api_base="", **blank)
     chosen = {k: values[k].strip() for k in FIELDS if k in values}
     if preset == "tenant":
         chosen["tenant"] = settings.tenant

@@ -58,7 +58,7 @@ def test_login_then_every_command(emulator, env, home):
     again = run(["refresh"], env)
     assert again.code == 0, again.stderr
     latest = json.loads(stored.read_text())
-    assert latest["access_token"] != access
+    assert latest["obtained_at"] > record["obtained_at"]
     refresh = latest["refresh_token"]  # ilert rotates; the used one stays valid (its docs)
 
     out = run(["logout"], env)
