@@ -168,7 +168,9 @@ def test_ctrl_c_cancels_and_frees_the_port(emulator, env, home):
     assert done.code == messages.CANCELLED
     assert one_line(done.stderr) == "ilert-pkce: Cancelled."
     with socket.socket() as again:  # the port is free at once
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's servers do
         again.bind(("127.0.0.1", port))
+        again.listen()
     assert not token_file(home).exists()
 
 

@@ -148,8 +148,10 @@ def test_loopback_server_is_one_shot():
     assert repeated.problem is not None and "repeated" in str(repeated.problem.description)
     import socket
 
-    with socket.socket() as s:  # closed: the port is free again
+    with socket.socket() as s:  # closed: a new login can listen there again
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's servers do
         s.bind(("127.0.0.1", port))
+        s.listen()
 
 
 def test_port_in_use_is_reported():
