@@ -70,6 +70,8 @@ def message(exc: BaseException) -> str:
         exc.cause, (errors.RateLimited, errors.ServerError)
     ):
         exc = exc.cause  # the code is spent either way: say what the server said
+    if isinstance(exc, errors.SessionEnded) and exc.reason == "signed_out":
+        return f"Not signed in. {LOGIN_HINT}"
     if isinstance(exc, errors.RateLimited):
         return (
             "The server says there were too many requests (HTTP 429). Wait about "

@@ -241,7 +241,7 @@ def test_not_signed_in(env):
     for command in ("whoami", "alerts", "sources", "oncall", "token-info", "refresh"):
         done = run([command], env)
         assert done.code == messages.SIGNED_OUT, command
-        assert "ilert-pkce login" in one_line(done.stderr)
+        assert one_line(done.stderr) == "ilert-pkce: Not signed in. Run: ilert-pkce login"
     assert run(["logout"], env).code == 0
 
 
