@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 import tomllib
 
 import pytest
 
 from app.errors import ConfigError
-from ilert_pkce import loopback, options
+from ilert_pkce import loopback, messages, options
 from tests.emulator.emu_http import get
 from tests.native.cli_run import ROOT
 
@@ -166,3 +167,10 @@ def test_port_in_use_is_reported():
         busy.listen()
         with pytest.raises(loopback.PortInUse):
             asyncio.run(scenario(busy.getsockname()[1]))
+
+
+def test_readme_lists_the_exit_codes():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Native app") : readme.index("## Deploy to static hosting")]
+    documented = {int(m) for m in re.findall(r"^\| (\d+) \|", section, re.M)}
+    assert documented == {code for code, _ in messages.EXIT_CODES}
