@@ -37,8 +37,8 @@ class Console:
         self.as_json = as_json
         self.quiet = quiet
 
-    def say(self, text: str) -> None:
-        if not self.quiet:
+    def say(self, text: str, always: bool = False) -> None:
+        if always or not self.quiet:
             print(text, file=sys.stderr, flush=True)
 
     def error(self, text: str) -> None:
@@ -102,16 +102,19 @@ async def login(opts: options.Options, out: Console, no_browser: bool) -> int:
         settings = replace(settings, redirect_uri=listener.redirect_uri)
         attempts = MemoryStorage()  # verifier + state live only in this process
         url = authorize.start(settings, attempts, "")
+        shown = True  # the address must be seen: no browser will show it
         if no_browser:
-            out.say("Open this address in a browser to sign in:")
-            out.say(f"  {url}")
+            out.say("Open this address in a browser to sign in:", always=True)
         elif await asyncio.to_thread(webbrowser.open, url):
             out.say("Your browser was opened to sign in. If it did not open, go to:")
-            out.say(f"  {url}")
+            shown = False
         else:
-            out.say("Could not open a browser (none found; set BROWSER, or use --no-browser).")
-            out.say("Open this address in a browser to sign in:")
-            out.say(f"  {url}")
+            out.say(
+                "Could not open a browser (none found; set BROWSER, or use --no-browser). "
+                "Open this address in a browser to sign in:",
+                always=True,
+            )
+        out.say(f"  {url}", always=shown)
         out.say(
             f"Waiting up to {opts.wait:g} s for the answer on {listener.redirect_uri} "
             "(Ctrl-C cancels) ..."
@@ -151,7 +154,7 @@ async def _finish(answer, attempts, storage, transport, opts, out):
             raise errors.ExchangeUnanswered(exc) from exc
         raise
     session = Session(storage, client)
-    old = session.tokens if session.endpoints == result.endpoints else None
+    old, old_endpoints = session.tokens, session.endpoints
     try:
         session.start(tokens, result.endpoints, client)
     except Exception:
@@ -160,9 +163,10 @@ async def _finish(answer, attempts, storage, transport, opts, out):
             with contextlib.suppress(Exception):
                 await client.revoke(tokens.refresh_token)
         raise
-    if old is not None and old.refresh_token and old.refresh_token != tokens.refresh_token:
+    if old and old_endpoints and old.refresh_token and old.refresh_token != tokens.refresh_token:
+        previous = TokenClient.from_endpoints(old_endpoints, transport, timeout=opts.timeout)
         try:  # the replaced session's refresh token is of no use any more
-            await client.revoke(old.refresh_token)
+            await previous.revoke(old.refresh_token)
         except Exception:
             out.say("Note: the previous session's refresh token could not be revoked.")
     return session

@@ -65,6 +65,7 @@ class Running:
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.env = env
         self.home = Path(env["HOME"])
+        (self.home / "opened-url").unlink(missing_ok=True)  # an earlier login's
         self.proc = subprocess.Popen(
             [*CLI, *args],
             cwd=ROOT,

@@ -74,3 +74,35 @@ def test_login_then_every_command(emulator, env, home):
     assert "ilert-pkce login" in after.stderr
     for text in (out.stdout, out.stderr, after.stderr, info.stdout, again.stdout):
         assert access not in text and refresh not in text
+
+
+def _login(emulator, env, *more: str):
+    running = Running(["login", *emulator_args(emulator, "--port", "0", *more)], env)
+    try:
+        page = play_browser(running)
+        return page, running.finish()
+    finally:
+        running.kill()
+
+
+def test_login_again_replaces_and_revokes_the_old_session(emulator, env, home):
+    assert _login(emulator, env)[1].code == 0
+    first = json.loads(token_file(home).read_text())["refresh_token"]
+    assert _login(emulator, env)[1].code == 0
+    assert json.loads(token_file(home).read_text())["refresh_token"] != first
+    form = {"grant_type": "refresh_token", "client_id": "ilert-cli-demo", "refresh_token": first}
+    assert post(emulator.token_url, form).status == 401
+
+
+def test_quiet_json_login(emulator, env, home):
+    done = _login(emulator, env, "--quiet", "--json")[1]
+    assert done.code == 0, done.stderr
+    assert json.loads(done.stdout)["can_refresh"] is True
+    assert done.stderr == ""  # the browser opened: nothing to say
+
+
+def test_quiet_no_browser_still_prints_the_address(emulator, env, home):
+    args = ["login", *emulator_args(emulator, "--port", "0", "--quiet", "--no-browser")]
+    done = run([*args, "--wait", "1"], env)
+    assert done.code == 4
+    assert "/oauth2/authorize?" in done.stderr
