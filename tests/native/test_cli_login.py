@@ -7,7 +7,7 @@ import json
 import stat
 
 from tests.emulator.emu_http import post
-from tests.native.cli_run import Running, emulator_args, play_browser, run, token_file
+from tests.native.cli_run import ROOT, Running, emulator_args, play_browser, run, token_file
 
 
 def test_login_then_every_command(emulator, env, home):
@@ -106,3 +106,18 @@ def test_quiet_no_browser_still_prints_the_address(emulator, env, home):
     done = run([*args, "--wait", "1"], env)
     assert done.code == 4
     assert "/oauth2/authorize?" in done.stderr
+
+
+def test_api_text_cannot_drive_the_terminal(emulator, env, home):
+    """An alert summary with terminal escape sequences is printed as plain text."""
+    data = json.loads((ROOT / "ilert_emulator" / "data" / "demo.json").read_text())
+    data["alerts"][0]["summary"] = "\x1b]0;owned\x07\x1b[2J\x1b[31mred\rline\nnext"
+    assert _login(emulator, env)[1].code == 0
+    emulator.set_data(data)
+    done = run(["alerts"], env)
+    assert done.code == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\r" not in done.stdout
+    assert " ]0;owned  [2J [31mred line next" in done.stdout
+    as_json = run(["alerts", "--json"], env)  # JSON escapes them
+    assert "\x1b" not in as_json.stdout
+    assert any("owned" in a["summary"] for a in json.loads(as_json.stdout))
