@@ -24,8 +24,8 @@ from app.errors import NotOffered, SessionEnded
 from app.session import Session, format_duration
 from app.storage import MemoryStorage
 from app.tokens import TokenClient
-from app.transport import UrllibTransport
 from ilert_pkce import loopback, messages, options, store
+from ilert_pkce.transport import DaemonTransport
 
 COMMANDS = ("login", "whoami", "alerts", "sources", "oncall", "token-info", "refresh", "logout")
 
@@ -61,7 +61,7 @@ def clean(value: object) -> str:
 # --- the session ------------------------------------------------------------------------------
 
 
-def open_session(transport: UrllibTransport, timeout: float) -> Session:
+def open_session(transport: DaemonTransport, timeout: float) -> Session:
     """The stored session, bound to the server it came from; SessionEnded when there is none."""
     storage = store.TokenStorage(store.choose_backend())
     placeholder = TokenClient("", "", "", "", transport, timeout=timeout)
@@ -86,7 +86,7 @@ async def fresh(session: Session) -> None:
 
 
 async def login(opts: options.Options, out: Console, no_browser: bool) -> int:
-    transport = UrllibTransport()
+    transport = DaemonTransport()
     settings = opts.settings
     if opts.needs_discovery:
         from app.discovery import discover
@@ -201,7 +201,7 @@ def _summary_lines(session: Session) -> list[str]:
 
 
 async def api_command(name: str, timeout: float, out: Console) -> int:
-    transport = UrllibTransport()
+    transport = DaemonTransport()
     session = open_session(transport, timeout)
     await fresh(session)
     if not session.endpoints or not session.endpoints.api_base:
@@ -248,7 +248,7 @@ async def api_command(name: str, timeout: float, out: Console) -> int:
 
 
 async def token_info(timeout: float, out: Console) -> int:
-    transport = UrllibTransport()
+    transport = DaemonTransport()
     session = open_session(transport, timeout)
     await fresh(session)
     data = _summary(session)
@@ -266,7 +266,7 @@ async def token_info(timeout: float, out: Console) -> int:
 
 
 async def refresh(timeout: float, out: Console) -> int:
-    session = open_session(UrllibTransport(), timeout)
+    session = open_session(DaemonTransport(), timeout)
     if not session.can_refresh:
         out.error(
             "This session has no refresh token (its scope had no offline_access). "
@@ -281,7 +281,7 @@ async def refresh(timeout: float, out: Console) -> int:
 
 async def logout(timeout: float, out: Console) -> int:
     try:
-        session = open_session(UrllibTransport(), timeout)
+        session = open_session(DaemonTransport(), timeout)
     except SessionEnded:
         out.say("Not signed in; nothing to do.")
         return messages.OK

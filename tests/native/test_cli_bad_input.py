@@ -252,3 +252,20 @@ def test_bad_settings(env):
     done = run(["login", "--preset", "emulator", "--redirect-uri", "https://example.com/cb"], env)
     assert done.code == messages.USAGE
     assert "loopback" in one_line(done.stderr)
+
+
+def test_ctrl_c_during_a_hanging_request_exits_at_once(emulator, env, home):
+    signed_in(emulator, env)
+    emulator.faults.add("api", hang=25)
+    running = Running(["whoami"], env)
+    try:
+        time.sleep(1.5)  # the request is under way, the server does not answer
+        started = time.monotonic()
+        running.proc.send_signal(signal.SIGINT)
+        done = running.finish(timeout=20)
+        took = time.monotonic() - started
+    finally:
+        running.kill()
+    assert done.code == messages.CANCELLED
+    assert took < 5  # not the 30 s timeout of the request under way
+    assert token_file(home).exists()  # cancelled, still signed in
