@@ -3,7 +3,8 @@
 Everything OAuth comes from the page's core: ``app.authorize`` (verifier, state, URL),
 ``app.callback`` (state, ``iss`` and ``error`` checks), ``app.flow`` (what a failed code
 exchange means), ``app.tokens`` / ``app.session`` / ``app.api`` (exchange, single refresh,
-401 → refresh → retry once, revoke) over ``app.transport`` (urllib). This module parses
+401 → refresh → retry once, revoke) over ``app.transport``'s urllib call (in a daemon
+thread: ``ilert_pkce.transport``). This module parses
 arguments, prints, and maps errors to exit codes (``ilert_pkce.messages``).
 """
 
