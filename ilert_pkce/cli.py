@@ -4,8 +4,8 @@ Everything OAuth comes from the page's core: ``app.authorize`` (verifier, state,
 ``app.callback`` (state, ``iss`` and ``error`` checks), ``app.flow`` (what a failed code
 exchange means), ``app.tokens`` / ``app.session`` / ``app.api`` (exchange, single refresh,
 401 → refresh → retry once, revoke) over ``app.transport``'s urllib call (in a daemon
-thread: ``ilert_pkce.transport``). This module parses
-arguments, prints, and maps errors to exit codes (``ilert_pkce.messages``).
+thread: ``ilert_pkce.transport``). This module parses arguments, prints, and maps errors to
+exit codes (``ilert_pkce.messages``).
 """
 
 from __future__ import annotations
