@@ -4,6 +4,9 @@ Follows the ilert contract; where ilert documents nothing the RFCs decide:
 - Unknown ``client_id`` or unregistered ``redirect_uri``: an error page, never a redirect
   (RFC 6749 4.1.2.1). Every later authorize error redirects with ``error``,
   ``error_description`` and ``state`` (``state`` only when the client sent one).
+- A native app's loopback redirect (RFC 8252 §7.3): a registered ``http://127.0.0.1/PATH``
+  or ``http://[::1]/PATH`` matches that URI with any port; every other URI, ``localhost``
+  included, must match a registered one exactly (as ilert compares them).
 - A wrong ``response_type`` is ``unsupported_response_type`` (RFC 6749 4.1.2.1).
 - Public clients must use PKCE with S256; ``plain`` is refused (RFC 7636, OAuth 2.1).
 - ``redirect_uri`` is optional at the token endpoint, as in ilert's guide; when sent it must
@@ -36,6 +39,7 @@ import hmac
 import re
 import secrets
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
@@ -76,6 +80,29 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+LOOPBACK_IPS = ("127.0.0.1", "[::1]")
+
+
+def redirect_registered(registered: list[str], uri: str) -> bool:
+    """Exact match, or RFC 8252 §7.3: a loopback IP literal's port is chosen at run time.
+
+    Only ``http`` on the IP literals 127.0.0.1 and ::1 (RFC 8252 §8.3 advises against
+    ``localhost``); path and query must still be identical.
+    """
+    if uri in registered:
+        return True
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return False
+    host = parts.netloc.rsplit(":", 1)[0] if port is not None else parts.netloc
+    if parts.scheme != "http" or host not in LOOPBACK_IPS or port is None or parts.fragment:
+        return False
+    portless = urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+    return portless in registered
+
+
 def validate_authorize(apps: dict[str, App], args: MultiDict[str, str]) -> AuthRequest:
     """Check an authorize query; raise PageError or RedirectError."""
     for name in ("client_id", "redirect_uri"):
@@ -90,7 +117,7 @@ def validate_authorize(apps: dict[str, App], args: MultiDict[str, str]) -> AuthR
     redirect_uri = args.get("redirect_uri", "")
     if not redirect_uri:
         raise PageError("Invalid request", "The request has no redirect_uri.")
-    if redirect_uri not in app.redirect_uris:
+    if not redirect_registered(app.redirect_uris, redirect_uri):
         raise PageError(
             "Redirect URI not registered",
             f"The redirect URI {redirect_uri!r} is not registered for the app {app.name!r}.",

@@ -196,52 +196,35 @@ async def fill_from_issuer(app) -> None:
     Tries /.well-known/oauth-authorization-server, then openid-configuration; the document
     is validated (its issuer must be identical) before anything is filled in.
     """
-    from app import servers
-    from app.http import HttpRequest
+    from app.discovery import MetadataNotFound, discover
 
     notes = b.by_id("issuer-notes")
     hide_problems()
     notes.hidden = True
     current = form_settings(app)
-    issuer = current.issuer
     try:
-        urls = servers.metadata_urls(issuer)
+        found, url = await discover(current, app.transport, app.net.timeout, app.log)
     except config.SettingsError as exc:
         show_problems(exc.problems)
         return
-    tried: list[str] = []
-    for url in urls:
-        request = HttpRequest("GET", url, (("Accept", "application/json"),))
-        try:
-            resp = await app.transport.send(request, app.net.timeout)
-        except Exception as exc:
-            tried.append(f"{url}: no answer ({type(exc).__name__})")
-            continue
-        app.log.http("GET", url, resp.status, resp.elapsed_ms, {}, {})
-        if resp.status != 200:
-            tried.append(f"{url}: HTTP {resp.status}")
-            continue
-        try:
-            found = servers.from_metadata(issuer, resp.json_or_none(), current, current.api_base)
-        except config.SettingsError as exc:
-            show_problems(exc.problems)
-            return
-        draw_fields(app, found.settings)
-        b.by_id("set-preset").value = "custom"
-        text = "Filled from " + url + "."
-        if found.notes:
-            text += " Note: " + "; ".join(found.notes) + "."
-        notes.textContent = text + " Check the fields, then save."
-        notes.hidden = False
-        notices.status("Endpoints filled from the issuer's metadata; not saved yet.")
+    except MetadataNotFound as exc:
+        show_problems(
+            [
+                "no metadata found for this issuer ("
+                + "; ".join(exc.tried)
+                + "). The page can only reach hosts named by its config.json "
+                "(Content-Security-Policy)"
+            ]
+        )
         return
-    show_problems(
-        [
-            "no metadata found for this issuer ("
-            + "; ".join(tried)
-            + "). The page can only reach hosts named by its config.json (Content-Security-Policy)"
-        ]
-    )
+    draw_fields(app, found.settings)
+    b.by_id("set-preset").value = "custom"
+    text = "Filled from " + url + "."
+    if found.notes:
+        text += " Note: " + "; ".join(found.notes) + "."
+    notes.textContent = text + " Check the fields, then save."
+    notes.hidden = False
+    notices.status("Endpoints filled from the issuer's metadata; not saved yet.")
 
 
 def show_problems(problems: list[str]) -> None:

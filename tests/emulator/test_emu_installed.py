@@ -1,12 +1,14 @@
-"""``python -m ilert_emulator`` from an installed package, far from the repository.
+"""``python -m ilert_emulator`` (and ``ilert-pkce``) from an installed package, far from the
+repository.
 
-The package is built from this working tree (a copy of pyproject.toml, README.md and
-ilert_emulator/, so the tree stays clean) and installed into a fresh virtual environment.
-A ``.pth`` file lends it the site-packages of the interpreter running the tests (a venv's
-or the system's alike), so its dependencies are the ones installed here and nothing is
-downloaded beyond the build backend pip's configured index provides; the editable install
-of the repository is not lent (a ``.pth`` line adds a folder but runs none of its hooks).
-Then it runs from a temporary directory, where neither ``app`` nor the repository is importable.
+The package is built from this working tree (a copy of pyproject.toml, README.md,
+ilert_emulator/, app/ and ilert_pkce/, so the tree stays clean) and installed into a fresh
+virtual environment. A ``.pth`` file lends it the site-packages of the interpreter running the
+tests (a venv's or the system's alike), so its dependencies are the ones installed here and
+nothing is downloaded beyond the build backend pip's configured index provides; the editable
+install of the repository is not lent (a ``.pth`` line adds a folder but runs none of its
+hooks). Then it runs from a temporary directory, where the repository is not importable; the
+emulator imports none of ``app``'s modules.
 """
 
 from __future__ import annotations
@@ -49,11 +51,8 @@ def installed(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(
-        ROOT / "ilert_emulator",
-        src / "ilert_emulator",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+    for package in ("ilert_emulator", "app", "ilert_pkce"):
+        shutil.copytree(ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
     venv = base / "venv"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     made = _run(
@@ -77,16 +76,27 @@ def installed(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
 def test_imports_from_the_venv_without_the_repository(installed):
     python, elsewhere, env = installed
     probe = (
-        "import json, sys, ilert_emulator, importlib.util; "
+        "import json, sys, pkgutil, importlib, ilert_emulator; "
+        "[importlib.import_module(m.name) for m in "
+        "pkgutil.iter_modules(ilert_emulator.__path__, 'ilert_emulator.') "
+        "if not m.name.endswith('__main__')]; "
         "print(json.dumps({'file': ilert_emulator.__file__, 'path': sys.path, "
-        "'app': importlib.util.find_spec('app') is not None}))"
+        "'app': any(n == 'app' or n.startswith('app.') for n in sys.modules)}))"
     )
     result = _run([str(python), "-c", probe], elsewhere, env)
     assert result.returncode == 0, result.stderr
     facts = json.loads(result.stdout)
     assert facts["file"].startswith(str(python.parent.parent))
     assert not any(p and Path(p).resolve() == ROOT for p in facts["path"])
-    assert facts["app"] is False  # the app's modules are not there to lean on
+    assert facts["app"] is False  # the emulator imports none of the app's modules
+
+
+def test_the_terminal_client_is_installed(installed):
+    python, elsewhere, env = installed
+    for command in ([str(python.parent / "ilert-pkce")], [str(python), "-m", "ilert_pkce"]):
+        result = _run([*command, "login", "--help"], elsewhere, env)
+        assert result.returncode == 0, result.stderr
+        assert "--no-browser" in result.stdout
 
 
 def test_python_m_ilert_emulator_starts_and_answers(installed):

@@ -1,0 +1,51 @@
+"""RFC 8414 discovery over an injected transport: find an issuer's metadata document.
+
+The page (Settings → Fill from issuer) and the terminal client both use this; what the
+documents mean is decided in ``app.servers`` (pure), this only fetches them in order.
+"""
+
+from __future__ import annotations
+
+from app import servers
+from app.config import Settings
+from app.flowlog import FlowLog
+from app.http import DEFAULT_TIMEOUT, HttpRequest, Transport
+
+
+class MetadataNotFound(Exception):
+    """No metadata document answered; ``tried`` says what each address gave."""
+
+    def __init__(self, tried: list[str]) -> None:
+        super().__init__("; ".join(tried))
+        self.tried = tried
+
+
+async def discover(
+    settings: Settings,
+    transport: Transport,
+    timeout: float = DEFAULT_TIMEOUT,
+    log: FlowLog | None = None,
+) -> tuple[servers.Discovered, str]:
+    """The custom-server settings from ``settings.issuer``'s metadata, and where found.
+
+    Tries /.well-known/oauth-authorization-server, then openid-configuration. Raises
+    config.SettingsError for an unusable issuer or document (its issuer must be identical),
+    MetadataNotFound when no address gave a 200.
+    """
+    issuer = settings.issuer
+    tried: list[str] = []
+    for url in servers.metadata_urls(issuer):
+        request = HttpRequest("GET", url, (("Accept", "application/json"),))
+        try:
+            resp = await transport.send(request, timeout)
+        except Exception as exc:
+            tried.append(f"{url}: no answer ({type(exc).__name__})")
+            continue
+        if log is not None:
+            log.http("GET", url, resp.status, resp.elapsed_ms, {}, {})
+        if resp.status != 200:
+            tried.append(f"{url}: HTTP {resp.status}")
+            continue
+        found = servers.from_metadata(issuer, resp.json_or_none(), settings, settings.api_base)
+        return found, url
+    raise MetadataNotFound(tried)
