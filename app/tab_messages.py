@@ -21,6 +21,8 @@ import hashlib
 import json
 import re
 
+from app import safe_json
+
 CHANNEL = "ilert-pkce:tabs"  # app-specific: other apps on the same origin use other names
 REFRESH_LOCK = "ilert-pkce:refresh"  # Web Locks name: one refresh at a time across tabs
 SIGNED_OUT = "signed_out"
@@ -64,12 +66,7 @@ def _unb64(value: object, max_len: int) -> bytes | None:
 
 def parse(raw: object) -> dict | None:
     """A checked message, or None. ``ids``: list of session ids; ``iv``/``sealed``: bytes."""
-    if not isinstance(raw, str) or len(raw) > MAX_MESSAGE:
-        return None
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
+    data = safe_json.loads_or_none(raw, MAX_MESSAGE, max_depth=2)
     if not isinstance(data, dict):
         return None
     kind = data.get("type")

@@ -34,6 +34,7 @@ import js
 from pyodide.ffi import create_once_callable, create_proxy, to_js
 
 from app import browser as b
+from app import safe_json
 from app import tab_messages as msg
 from app.protocol import TokenSet
 
@@ -201,7 +202,7 @@ class Tabs:
             plain = await subtle.decrypt(
                 _params(data["iv"], data["id"]), key, to_js(data["sealed"])
             )
-            fresh = TokenSet.from_dict(json.loads(js.Uint8Array.new(plain).to_bytes()))
+            fresh = TokenSet.from_dict(safe_json.loads(js.Uint8Array.new(plain).to_bytes()))
         except Exception:
             return  # not sealed with our key, or not a token set: ignored
         if fresh is None or self.current() is not tokens:

@@ -73,8 +73,8 @@ class App:
         # Stored settings are untrusted (localStorage is shared by the whole origin).
         loaded = config.load(self.defaults, settings_ui.saved(local_store))
         self.settings = loaded.settings
-        self.dropped = loaded.dropped
-        self.net = settings_ui.saved_net(local_store)
+        self.net, net_dropped = settings_ui.saved_net(local_store)
+        self.dropped = loaded.dropped + ((net_dropped,) if net_dropped else ())
         self.picker = None  # the scope picker, built with the settings form
         self.confirmed: set[tuple[str, ...]] = set()  # unvouched hosts confirmed on this page
         self.log = FlowLog()
