@@ -703,7 +703,7 @@ class App:
 
             await self.teach("revoke")
             had_refresh = self.session.can_refresh
-            tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
+            await tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
             decision = self.decide(Event(flow.SIGN_OUT))
             failure = await self.session.sign_out()
             self.carry_out(decision)

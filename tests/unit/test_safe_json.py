@@ -104,11 +104,11 @@ def test_junk_flow_log_restores_nothing(json_calls: list[str]) -> None:
     [
         "[" * 15_000,
         '{"type":"signed_out","ids":' + "[" * 15_000,
-        json.dumps({"type": "signed_out", "ids": [["0" * 32]]}),
+        json.dumps({"type": "signed_out", "seals": [[["0" * 32]]]}),
         "[" * 50_000,
     ],
     ids=["deep", "deep-in-ids", "ids-nested", "deeper"],
 )
 def test_junk_tab_messages_are_ignored(junk: str, json_calls: list[str]) -> None:
     assert tab_messages.parse(junk) is None
-    assert [c for c in json_calls if safe_json.depth(c) > 2] == []
+    assert [c for c in json_calls if safe_json.depth(c) > tab_messages.MAX_DEPTH] == []
