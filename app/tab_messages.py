@@ -80,7 +80,7 @@ def rotated(sid: str, iv: bytes, sealed: bytes) -> str:
     return json.dumps({"type": ROTATED, "id": sid, "iv": _b64(iv), "sealed": _b64(sealed)})
 
 
-def _unb64(value: object, max_len: int) -> bytes | None:
+def unb64(value: object, max_len: int) -> bytes | None:
     if not isinstance(value, str) or len(value) > max_len:
         return None
     try:
@@ -116,8 +116,8 @@ def _seal(part: object) -> tuple[str, bytes, bytes] | None:
     if not isinstance(part, dict) or set(part) != {"id", "iv", "sealed"}:
         return None
     sid = part["id"]
-    iv = _unb64(part["iv"], 32)
-    sealed = _unb64(part["sealed"], MAX_MESSAGE)
+    iv = unb64(part["iv"], 32)
+    sealed = unb64(part["sealed"], MAX_MESSAGE)
     if not isinstance(sid, str) or not _ID_RE.match(sid) or iv is None or sealed is None:
         return None
     if len(iv) != IV_BYTES or not sealed:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -35,7 +34,7 @@ import js
 from pyodide.ffi import create_once_callable, create_proxy, to_js
 
 from app import browser as b
-from app import safe_json
+from app import safe_json, sealing
 from app import tab_messages as msg
 from app.protocol import TokenSet
 
@@ -89,46 +88,9 @@ async def with_lock(name: str, work: Callable[[], Awaitable[T]]) -> T:
         release()
 
 
-def _subtle() -> object | None:
-    crypto = b.optional(getattr(js, "crypto", None))
-    return None if crypto is None else b.optional(getattr(crypto, "subtle", None))
-
-
 def _secret(tokens: TokenSet) -> str:
     """What names and keys a session: its refresh token (its access token without one)."""
     return tokens.refresh_token or tokens.access_token
-
-
-async def _key(subtle: object, raw: bytes) -> object:
-    return await subtle.importKey(
-        "raw",
-        to_js(raw),
-        "AES-GCM",
-        False,
-        to_js(["encrypt", "decrypt"]),
-    )
-
-
-def _params(iv: bytes, aad: bytes) -> object:
-    return to_js(
-        {"name": "AES-GCM", "iv": to_js(iv), "additionalData": to_js(aad)},
-        dict_converter=js.Object.fromEntries,
-    )
-
-
-async def _seal(subtle: object, raw_key: bytes, aad: bytes, plain: bytes) -> tuple[bytes, bytes]:
-    """(IV, ciphertext) of ``plain`` under AES-GCM with ``raw_key`` and ``aad``."""
-    iv = secrets.token_bytes(msg.IV_BYTES)
-    key = await _key(subtle, raw_key)
-    sealed = await subtle.encrypt(_params(iv, aad), key, to_js(plain))
-    return iv, js.Uint8Array.new(sealed).to_bytes()
-
-
-async def _open(subtle: object, raw_key: bytes, aad: bytes, iv: bytes, sealed: bytes) -> bytes:
-    """The plain text; raises when it was not sealed with this key and ``aad``."""
-    key = await _key(subtle, raw_key)
-    plain = await subtle.decrypt(_params(iv, aad), key, to_js(sealed))
-    return js.Uint8Array.new(plain).to_bytes()
 
 
 def _pair(tokens: TokenSet) -> tuple[str, bytes]:
@@ -186,7 +148,7 @@ class Tabs:
 
     async def signed_out(self, tokens: TokenSet | None) -> None:
         """Tell the tabs of this session that it ended: sealed under each of its keys."""
-        subtle = _subtle()
+        subtle = sealing.subtle()
         if self.channel is None or subtle is None:
             return
         pairs = dict(self.lineage)  # taken now: the lineage is cleared once the session ends
@@ -195,19 +157,19 @@ class Tabs:
         plain = msg.sign_out_plain(js.Date.now() / 1000)
         seals = []
         for sid, raw_key in pairs.items():
-            iv, sealed = await _seal(subtle, raw_key, msg.sign_out_aad(sid), plain)
+            iv, sealed = await sealing.seal(subtle, raw_key, msg.sign_out_aad(sid), plain)
             seals.append((sid, iv, sealed))
         if seals:
             self.channel.postMessage(msg.signed_out(seals))
 
     async def rotated(self, old: TokenSet, new: TokenSet) -> None:
         """Hand the new token set to the tabs holding ``old``'s refresh token, sealed."""
-        subtle = _subtle()
+        subtle = sealing.subtle()
         if self.channel is None or subtle is None or not old.refresh_token:
             return
         sid, raw_key = _pair(old)
         plain = json.dumps(new.to_dict()).encode("utf-8")
-        iv, sealed = await _seal(subtle, raw_key, sid.encode("ascii"), plain)
+        iv, sealed = await sealing.seal(subtle, raw_key, sid.encode("ascii"), plain)
         self.channel.postMessage(msg.rotated(sid, iv, sealed))
 
     # --- hearing them --------------------------------------------------------------------
@@ -223,7 +185,7 @@ class Tabs:
 
     async def _end(self, data: dict) -> None:
         """A sign-out: obeyed only when sealed under a key of this session, and fresh."""
-        keys, subtle = self._keys(), _subtle()
+        keys, subtle = self._keys(), sealing.subtle()
         if subtle is None:
             return
         tokens = self.current()
@@ -231,7 +193,8 @@ class Tabs:
             if sid not in keys:
                 continue
             try:
-                plain = await _open(subtle, keys[sid], msg.sign_out_aad(sid), iv, sealed)
+                aad = msg.sign_out_aad(sid)
+                plain = await sealing.open_sealed(subtle, keys[sid], aad, iv, sealed)
             except Exception:
                 continue  # not sealed with this session's key: forged
             if msg.sign_out_fresh(plain, js.Date.now() / 1000) and self.current() is tokens:
@@ -239,14 +202,15 @@ class Tabs:
             return
 
     async def _adopt(self, data: dict) -> None:
-        tokens, subtle = self.current(), _subtle()
+        tokens, subtle = self.current(), sealing.subtle()
         if tokens is None or not tokens.refresh_token or subtle is None:
             return
         sid, raw_key = _pair(tokens)
         if sid != data["id"]:
             return  # another session's
         try:
-            plain = await _open(subtle, raw_key, sid.encode("ascii"), data["iv"], data["sealed"])
+            aad, iv, sealed = sid.encode("ascii"), data["iv"], data["sealed"]
+            plain = await sealing.open_sealed(subtle, raw_key, aad, iv, sealed)
             fresh = TokenSet.from_dict(safe_json.loads(plain))
         except Exception:
             return  # not sealed with our key, or not a token set: ignored

@@ -401,6 +401,8 @@ class App:
         elif action == notices.CANCEL_SIGN_IN:
             self.show(None)
             notices.status("Sign-in not started.")
+        elif action == notices.CANCEL_POPUP and self.popup_sign_in is not None:
+            self.popup_sign_in.cancel()
         elif action == notices.SIGN_OUT_NOW:
             self.show(None)
             self.sign_out()

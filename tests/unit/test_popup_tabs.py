@@ -216,3 +216,21 @@ def test_a_rotated_away_tab_adopts_instead_of_failing() -> None:
 
     assert run(late()).refresh_token == "RT9"
     assert b.signed_in
+
+
+def test_the_popup_hand_over_on_the_channel_is_bound_to_the_state() -> None:
+    from app import popup_answer
+
+    state = "popup." + "A" * 32
+    key = popup_answer.answer_key(state)
+    # The offered hash gives neither the key nor the proofs (other inputs, domain-separated).
+    assert len(key) == 32 and key.hex() != popup_answer.state_hash(state)
+    assert key != popup_answer.answer_key(state + "B")
+    claim = popup_answer.proof(state, "id1", "claim")
+    assert claim != popup_answer.proof(state, "id1", "done")
+    assert claim != popup_answer.proof(state, "id2", "claim")
+    assert claim != popup_answer.proof(state + "B", "id1", "claim")
+    assert popup_answer.sealed_callback("A" * 16, "AAAA") == (b"\0" * 12, b"\0" * 3)
+    for iv, sealed in [("AAAA", "AAAA"), ("A" * 16, ""), ("A" * 16, "!!"), (None, "AAAA")]:
+        assert popup_answer.sealed_callback(iv, sealed) is None
+    assert popup_answer.sealed_callback("A" * 16, "A" * (popup_answer.MAX_SEALED + 4)) is None
