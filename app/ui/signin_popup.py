@@ -144,5 +144,5 @@ def start(app, settings, timeout_s: float) -> bool:
         authorize_url=url,
         tenant=settings.tenant or "(none)",
     )
-    notices.status("Sign in with ilert in the window that opened… (closing it cancels)")
+    notices.status("Sign in with ilert in the window that opened…")
     return True
