@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from ilert_emulator import hosts  # pure: needs none of the emulator's packages
 from scripts import build_app_bundle, csp
 
 try:  # optional: without it, text is compressed with gzip only (siblings are still served)
@@ -159,18 +160,34 @@ class AppHandler(BaseHTTPRequestHandler):
     config_json: bytes | None = None
     # CSP host sources besides config.json's origins (serve.py: the emulator's tenant hosts).
     extra_connect: tuple[str, ...] = ()
+    # The --host name it listens on, answered besides the loopback names (set per server).
+    host_names: tuple[str, ...] = ()
     # Off only for pages that are not the app (the benchmark's bare pages).
     send_csp = True
     compress_cache = CompressCache()
     verbose = False
 
     def do_GET(self) -> None:
-        if self._read_body():
+        if self._our_host() and self._read_body():
             self._respond(send_body=True)
 
     def do_HEAD(self) -> None:
-        if self._read_body():
+        if self._our_host() and self._read_body():
             self._respond(send_body=False)
+
+    def _our_host(self) -> bool:
+        """Answer only to the names this server serves (DNS rebinding: ilert_emulator.hosts).
+
+        False when a plain 421 was sent instead (the connection is then closed).
+        """
+        address, port = self.server.server_address[:2]
+        names = (*self.host_names, str(address))
+        if hosts.host_allowed(self.headers.get("Host"), port, names):
+            return True
+        self.close_connection = True  # the request body, if any, is not read
+        body = hosts.REFUSED_BODY
+        self._send(hosts.REFUSED_STATUS, body, ".txt", "no-store", None, self.command != "HEAD")
+        return False
 
     def _read_body(self) -> bool:
         """Read and drop a request body (GET and HEAD have no use for one), or refuse it.
@@ -347,6 +364,7 @@ def make_app_server(
             "extra_connect": extra_connect,
             "send_csp": send_csp,
             "verbose": verbose,
+            "host_names": (host,),
         },
     )
     return AppServer((host, port), handler)

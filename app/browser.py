@@ -6,12 +6,12 @@ rest of ``app`` stays importable in CPython).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 
 import js
 from pyodide.ffi import create_once_callable, create_proxy, jsnull
 
+from app import safe_json
 from app.storage import MemoryStorage, Storage
 
 document = js.document
@@ -59,7 +59,7 @@ async def load_json(pending: object) -> dict | None:
         resp = await pending
         if not resp.ok:
             return None
-        data = json.loads(await resp.text())
+        data = safe_json.loads(await resp.text())
         return data if isinstance(data, dict) else None
     except Exception:
         return None

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from app import safe_json
 from app.keys import LOG_KEY
 
 REDACTED = "[redacted]"
@@ -159,8 +160,8 @@ def _redact_string(value: str) -> str:
         return redact_url(stripped)
     if stripped[:1] in ("{", "["):
         try:
-            parsed = json.loads(stripped)
-        except (ValueError, RecursionError):
+            parsed = safe_json.loads(stripped)
+        except safe_json.Junk:
             return redact_text(value)
         return json.dumps(redact(parsed), ensure_ascii=False)
     if "=" in stripped and _FORM_RE.match(stripped):
@@ -369,7 +370,7 @@ class FlowLog:
         """Append the entries stored by save() (validated; bad ones skipped); how many."""
         try:
             raw = store.get(key)
-            data = json.loads(raw) if raw is not None else None
+            data = safe_json.loads(raw, MAX_STORED_CHARS) if raw is not None else None
         except Exception:
             return 0
         if not isinstance(data, list):

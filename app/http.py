@@ -7,9 +7,10 @@ browser) is the only thing that talks to the network.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from app import safe_json
 
 DEFAULT_TIMEOUT = 15.0  # seconds; a setting in the page
 
@@ -47,8 +48,9 @@ class HttpResponse:
         if not self.body.strip():
             return None
         try:
-            return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            # Any server's answer: capped in size and nesting like stored values.
+            return safe_json.loads(self.body, max_chars=20_000_000, max_depth=64)
+        except safe_json.Junk:
             return None
 
 

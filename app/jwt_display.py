@@ -14,6 +14,8 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from app import safe_json
+
 CLAIM_WORDS = {
     "il_s": "granted scope",
     "il_u": "username",
@@ -39,7 +41,7 @@ class Decoded:
 
 def _part(segment: str) -> dict:
     padded = segment + "=" * (-len(segment) % 4)
-    data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+    data = safe_json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     return data

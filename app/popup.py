@@ -5,7 +5,11 @@ back to the same redirect URI as the full-page sign-in; ``static/boot.js`` recog
 the ``popup.`` marker on the state and hands the callback URL back without loading Python:
 by ``postMessage`` to ``window.opener`` (targeted at this origin), or, when a COOP header on
 the sign-in page severed the opener, over a ``BroadcastChannel`` after a short handshake
-(the popup offers a hash of its state; the window waiting for that state claims it).
+(the popup offers a hash of its state; the window waiting for that state claims it, proving
+that it holds the state). Every window of the origin hears that channel, so the URL goes
+over it sealed (AES-GCM) under a key derived from the state: no other listener sees the
+code. (A private ``MessageChannel`` is not possible here: a port can only be transferred by
+``postMessage`` to a window, and COOP took away both windows' references to each other.)
 
 Everything that arrives here is untrusted: a message is used only when it comes from this
 page's own origin, has the expected shape, and carries exactly the state this window is
@@ -17,6 +21,7 @@ Browser-facing (``js``), imported only when a sign-in starts.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 from collections.abc import Callable
@@ -25,13 +30,16 @@ import js
 from pyodide.ffi import create_proxy
 
 from app import browser as b
-from app import storage
+from app import sealing, storage
 from app.keys import SIGNIN_MODE_KEY
 from app.popup_answer import (
     CHANNEL,
     CLAIMED_TYPE,
     MESSAGE_TYPE,
+    answer_key,
     callback_params,
+    proof,
+    sealed_callback,
     state_hash,
 )
 
@@ -131,6 +139,7 @@ class PopupWait:
         self.done = False
         self.closed_seen = False
         self.claims: set[str] = set()
+        self._tasks: set[asyncio.Task] = set()
         self._message = create_proxy(self._on_message)
         js.window.addEventListener("message", self._message)
         self.channel = None
@@ -172,12 +181,31 @@ class PopupWait:
             offered = _field(data, "state_hash") or ""
             if hmac.compare_digest(offered.encode(), state_hash(self.state).encode()):
                 self.claims.add(ident)
-                self._post({"type": "claim", "id": ident})
+                claim = proof(self.state, ident, "claim")
+                self._post({"type": "claim", "id": ident, "proof": claim})
         elif kind == "callback" and ident in self.claims:
-            params = callback_params(_field(data, "url"), self.origin, self.state)
-            if params is not None:
-                self._post({"type": "done", "id": ident})
-                self._finish(params, "BroadcastChannel")
+            parts = sealed_callback(_field(data, "iv"), _field(data, "sealed"))
+            if parts is not None:
+                task = asyncio.ensure_future(self._open_callback(ident, *parts))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _open_callback(self, ident: str, iv: bytes, sealed: bytes) -> None:
+        """The callback URL, sealed under the state's key (only the popup could seal it)."""
+        api = sealing.subtle()
+        if api is None:
+            return
+        key = answer_key(self.state)
+        try:
+            plain = await sealing.open_sealed(api, key, ident.encode("utf-8"), iv, sealed)
+            url = plain.decode("utf-8")
+        except Exception:
+            return  # not sealed with this state's key: forged
+        params = callback_params(url, self.origin, self.state)
+        if params is None or self.done:
+            return
+        self._post({"type": "done", "id": ident, "proof": proof(self.state, ident, "done")})
+        self._finish(params, "BroadcastChannel, sealed")
 
     def _post(self, message: dict[str, str]) -> None:
         if self.channel is not None:

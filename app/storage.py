@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
+from app import safe_json
 from app.errors import AppError, Explanation
 from app.keys import ATTEMPT_KEY, LOG_KEY, PREFIX, TOKENS_KEY, USED_KEY
 
@@ -143,19 +144,28 @@ def remove_quietly(storage: Storage, key: str) -> None:
         storage.remove(key)
 
 
-def get_json(storage: Storage, key: str) -> object | None:
-    """The parsed value, or None when missing, corrupt or unreadable (never raises)."""
+def read_json(storage: Storage, key: str) -> tuple[object | None, str]:
+    """(the parsed value, "") ; (None, "") when missing or unreadable; (None, why) for junk.
+
+    Anyone on the origin can write these keys: the value is checked before it is parsed
+    (``app.safe_json``) and junk is removed, so that it cannot stop every later page load.
+    """
     try:
         raw = storage.get(key)
     except Exception:
-        return None
+        return None, ""
     if raw is None:
-        return None
+        return None, ""
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
-        remove_quietly(storage, key)  # corrupt: drop rather than crash on every load
-        return None
+        return safe_json.loads(raw), ""
+    except safe_json.Junk as exc:
+        remove_quietly(storage, key)  # corrupt or planted: drop rather than fail on every load
+        return None, str(exc)
+
+
+def get_json(storage: Storage, key: str) -> object | None:
+    """The parsed value, or None when missing, corrupt or unreadable (never raises)."""
+    return read_json(storage, key)[0]
 
 
 def set_json(storage: Storage, key: str, value: object) -> bool:

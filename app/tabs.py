@@ -11,8 +11,9 @@ tab leaves the other signed in. So:
 - **BroadcastChannel** ``ilert-pkce:tabs``: after a refresh the tab sends the new token set
   to the tabs of the same session, sealed with AES-GCM (WebCrypto) under a key derived from
   the *old* refresh token, which only those tabs hold (``app.tab_messages``); they adopt it.
-  A sign-out sends the session's names (hashes), and every tab holding one of them ends its
-  session too.
+  A sign-out is sealed the same way, under the key of each of the session's refresh tokens
+  (the names alone, which any listener hears in each hand-over, end nothing), with the time
+  it was sent; a tab that can open it and finds it fresh ends its session too.
 
 Why tokens may travel at all, and only sealed: a BroadcastChannel is same-origin only, like
 sessionStorage, but on a shared static host the origin can hold other apps, which could
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -34,6 +34,7 @@ import js
 from pyodide.ffi import create_once_callable, create_proxy, to_js
 
 from app import browser as b
+from app import safe_json, sealing
 from app import tab_messages as msg
 from app.protocol import TokenSet
 
@@ -87,26 +88,14 @@ async def with_lock(name: str, work: Callable[[], Awaitable[T]]) -> T:
         release()
 
 
-def _subtle() -> object | None:
-    crypto = b.optional(getattr(js, "crypto", None))
-    return None if crypto is None else b.optional(getattr(crypto, "subtle", None))
+def _secret(tokens: TokenSet) -> str:
+    """What names and keys a session: its refresh token (its access token without one)."""
+    return tokens.refresh_token or tokens.access_token
 
 
-async def _key(subtle: object, refresh_token: str) -> object:
-    return await subtle.importKey(
-        "raw",
-        to_js(msg.transfer_key(refresh_token)),
-        "AES-GCM",
-        False,
-        to_js(["encrypt", "decrypt"]),
-    )
-
-
-def _params(iv: bytes, sid: str) -> object:
-    return to_js(
-        {"name": "AES-GCM", "iv": to_js(iv), "additionalData": to_js(sid.encode("ascii"))},
-        dict_converter=js.Object.fromEntries,
-    )
+def _pair(tokens: TokenSet) -> tuple[str, bytes]:
+    """(name, AES key) of a session's token set (``app.tab_messages``)."""
+    return msg.session_id(_secret(tokens)), msg.transfer_key(_secret(tokens))
 
 
 class Tabs:
@@ -122,7 +111,10 @@ class Tabs:
         self.current = current
         self.on_rotated = on_rotated
         self.on_signed_out = on_signed_out
-        self.lineage: list[str] = []  # names of this session's refresh tokens, oldest first
+        # This session's refresh tokens, oldest first: (name, key) each. The keys (hashes of
+        # the tokens) stay in this tab's memory; a sealed sign-out reaches any tab of the
+        # session, also one that missed a hand-over and holds an older token.
+        self.lineage: list[tuple[str, bytes]] = []
         self.channel = None
         self._tasks: set[asyncio.Task] = set()
         if b.optional(getattr(js, "BroadcastChannel", None)) is None:
@@ -141,40 +133,44 @@ class Tabs:
         if tokens is None:
             self.lineage.clear()
             return
-        sid = msg.session_id(tokens.refresh_token or tokens.access_token)
-        if sid not in self.lineage:
-            self.lineage = [*self.lineage, sid][-msg.MAX_IDS :]
+        pair = _pair(tokens)
+        if pair not in self.lineage:
+            self.lineage = [*self.lineage, pair][-msg.MAX_IDS :]
 
-    def _mine(self, ids: list[str]) -> bool:
+    def _keys(self) -> dict[str, bytes]:
+        """Name -> key of every token of this tab's session (none when signed out)."""
         tokens = self.current()
         if tokens is None:
-            return False
-        own = set(self.lineage) | {msg.session_id(tokens.refresh_token or tokens.access_token)}
-        return bool(own & set(ids))
+            return {}
+        return dict([*self.lineage, _pair(tokens)])
 
     # --- telling the others ------------------------------------------------------------
 
-    def signed_out(self, tokens: TokenSet | None) -> None:
-        """Tell the tabs of this session that it ended (names only)."""
-        if self.channel is None:
+    async def signed_out(self, tokens: TokenSet | None) -> None:
+        """Tell the tabs of this session that it ended: sealed under each of its keys."""
+        subtle = sealing.subtle()
+        if self.channel is None or subtle is None:
             return
-        ids = list(self.lineage)
+        pairs = dict(self.lineage)  # taken now: the lineage is cleared once the session ends
         if tokens is not None:
-            ids.append(msg.session_id(tokens.refresh_token or tokens.access_token))
-        if ids:
-            self.channel.postMessage(msg.signed_out(list(dict.fromkeys(ids))))
+            pairs.update([_pair(tokens)])
+        plain = msg.sign_out_plain(js.Date.now() / 1000)
+        seals = []
+        for sid, raw_key in pairs.items():
+            iv, sealed = await sealing.seal(subtle, raw_key, msg.sign_out_aad(sid), plain)
+            seals.append((sid, iv, sealed))
+        if seals:
+            self.channel.postMessage(msg.signed_out(seals))
 
     async def rotated(self, old: TokenSet, new: TokenSet) -> None:
         """Hand the new token set to the tabs holding ``old``'s refresh token, sealed."""
-        subtle = _subtle()
+        subtle = sealing.subtle()
         if self.channel is None or subtle is None or not old.refresh_token:
             return
-        sid = msg.session_id(old.refresh_token)
-        iv = secrets.token_bytes(msg.IV_BYTES)
+        sid, raw_key = _pair(old)
         plain = json.dumps(new.to_dict()).encode("utf-8")
-        key = await _key(subtle, old.refresh_token)
-        sealed = await subtle.encrypt(_params(iv, sid), key, to_js(plain))
-        self.channel.postMessage(msg.rotated(sid, iv, js.Uint8Array.new(sealed).to_bytes()))
+        iv, sealed = await sealing.seal(subtle, raw_key, sid.encode("ascii"), plain)
+        self.channel.postMessage(msg.rotated(sid, iv, sealed))
 
     # --- hearing them --------------------------------------------------------------------
 
@@ -182,26 +178,40 @@ class Tabs:
         data = msg.parse(event.data if isinstance(event.data, str) else None)
         if data is None:
             return
-        if data["type"] == msg.SIGNED_OUT:
-            if self._mine(data["ids"]):
+        work = self._end if data["type"] == msg.SIGNED_OUT else self._adopt
+        task = asyncio.ensure_future(work(data))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _end(self, data: dict) -> None:
+        """A sign-out: obeyed only when sealed under a key of this session, and fresh."""
+        keys, subtle = self._keys(), sealing.subtle()
+        if subtle is None:
+            return
+        tokens = self.current()
+        for sid, iv, sealed in data["seals"]:
+            if sid not in keys:
+                continue
+            try:
+                aad = msg.sign_out_aad(sid)
+                plain = await sealing.open_sealed(subtle, keys[sid], aad, iv, sealed)
+            except Exception:
+                continue  # not sealed with this session's key: forged
+            if msg.sign_out_fresh(plain, js.Date.now() / 1000) and self.current() is tokens:
                 self.on_signed_out()
-        else:
-            task = asyncio.ensure_future(self._adopt(data))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            return
 
     async def _adopt(self, data: dict) -> None:
-        tokens, subtle = self.current(), _subtle()
+        tokens, subtle = self.current(), sealing.subtle()
         if tokens is None or not tokens.refresh_token or subtle is None:
             return
-        if msg.session_id(tokens.refresh_token) != data["id"]:
+        sid, raw_key = _pair(tokens)
+        if sid != data["id"]:
             return  # another session's
         try:
-            key = await _key(subtle, tokens.refresh_token)
-            plain = await subtle.decrypt(
-                _params(data["iv"], data["id"]), key, to_js(data["sealed"])
-            )
-            fresh = TokenSet.from_dict(json.loads(js.Uint8Array.new(plain).to_bytes()))
+            aad, iv, sealed = sid.encode("ascii"), data["iv"], data["sealed"]
+            plain = await sealing.open_sealed(subtle, raw_key, aad, iv, sealed)
+            fresh = TokenSet.from_dict(safe_json.loads(plain))
         except Exception:
             return  # not sealed with our key, or not a token set: ignored
         if fresh is None or self.current() is not tokens:

@@ -5,9 +5,9 @@ end-to-end suite drives ``serve.py``) can steer it. JSON in, JSON out, no CORS.
 
 Guarded against web pages in the user's browser: every request but GET must be
 ``Content-Type: application/json`` (which a cross-site page cannot send without a CORS
-preflight, and none is granted), and the ``Host`` header must name a loopback host
-(``localhost``, ``*.localhost``, ``127.0.0.1``, ``[::1]``), so a DNS-rebinding page whose
-name resolves to 127.0.0.1 is refused. Both refusals are 403.
+preflight, and none is granted): 403 otherwise. A DNS-rebinding page whose name resolves
+to 127.0.0.1 never gets here: the server answers every path only on the names it serves
+(``hosts``; 421 otherwise).
 
     POST /_emulator/clock          {"advance": seconds}
     POST /_emulator/faults         {"endpoint", "count"?, "status"?, "hang"?, "body"?,
@@ -57,20 +57,8 @@ def _body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _loopback_host(request: Request) -> bool:
-    host = request.host.lower()
-    if host.startswith("["):
-        name = host[1 : host.find("]")] if "]" in host else ""
-    else:
-        name = host.rsplit(":", 1)[0]
-    name = name.rstrip(".")
-    return name in ("localhost", "127.0.0.1", "::1") or name.endswith(".localhost")
-
-
 def _refused(request: Request) -> Response | None:
     """A 403 for requests a web page (not a test) could have made; None when acceptable."""
-    if not _loopback_host(request):
-        return json_response({"error": "test controls answer only on a loopback host"}, 403)
     if request.method not in ("GET", "HEAD") and request.mimetype != "application/json":
         return json_response({"error": "test controls take Content-Type: application/json"}, 403)
     return None

@@ -22,7 +22,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import admin, api, authorize, cors, oauth, pages
+from . import admin, api, authorize, cors, hosts, oauth, pages
 from .bodies import BodyError, EmulatorRequest, preload
 from .clock import Clock
 from .faults import ENDPOINTS, Fault, Faults
@@ -76,6 +76,7 @@ class Emulator:
         self._rate_limit = int(rate_limit)
         self._app_urls: list[tuple[str, str]] = []  # (client_id, url) added by add_app_url
         self.test_controls = test_controls
+        self.host_names: tuple[str, ...] = ()  # besides the loopback names (serve())
         self.lock = threading.RLock()
         self.clock = Clock()
         self.tokens = TokenService(self.clock)
@@ -182,6 +183,7 @@ class Emulator:
     def serve(self, host: str = "127.0.0.1", port: int = 0, log: bool = False) -> ServerHandle:
         """Serve in a background thread; ``port=0`` picks a free port. OSError if busy."""
         handler = WSGIRequestHandler if log else _QuietHandler
+        self.host_names = (*self.host_names, host)  # the name it was asked to listen on
         # Bind the socket ourselves: Werkzeug prints and calls sys.exit() when a port is busy,
         # and callers want a plain OSError (EADDRINUSE) instead.
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -214,8 +216,22 @@ class Emulator:
             raise ConnectionAbortedError("injected fault: connection dropped") from None
         return response(environ, start_response)
 
+    def _our_host(self, request: Request) -> bool:
+        """The Host header names this server (DNS rebinding: see ``hosts``)."""
+        environ = request.environ
+        try:
+            port = int(environ.get("SERVER_PORT", "80"))
+        except ValueError:
+            return False
+        names = (*self.host_names, str(environ.get("SERVER_NAME", "")))
+        return hosts.host_allowed(environ.get("HTTP_HOST"), port, names, any_localhost=True)
+
     def dispatch(self, request: Request) -> Response:
         """The response to ``request``; raises DropConnection when a fault says so."""
+        if not self._our_host(request):
+            return Response(
+                hosts.REFUSED_BODY, hosts.REFUSED_STATUS, content_type="text/plain; charset=utf-8"
+            )
         path = request.path
         if path.startswith("/_emulator/") or path == "/_emulator":
             if not self.test_controls:

@@ -79,8 +79,9 @@ function addRuntimeHints() {
 // so no storage is needed for this. The popup offers the callback URL to the opener by
 // postMessage, targeted at this page's own origin; when window.opener is gone (a COOP header
 // on the sign-in page severs it) it asks on a BroadcastChannel whether a window holds this
-// state (only a hash of it is sent) and gives the URL to the one that claims it. Then it
-// closes. When nobody claims it, the page goes on as a normal redirect callback.
+// state (only a hash of it is sent); the window that proves it holds the state gets the URL,
+// sealed under a key derived from the state (every window of the origin hears the channel).
+// Then it closes. When nobody claims it, the page goes on as a normal redirect callback.
 // The opener accepts only its own origin and its own state (app/popup.py).
 const POPUP_STATE_PREFIX = "popup.";
 const POPUP_MESSAGE = "ilert-pkce:popup-callback";
@@ -125,9 +126,24 @@ function waitFor(target, accept, ms) {
   });
 }
 
-async function sha256Hex(text) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+const utf8 = (text) => new TextEncoder().encode(text);
+const sha256 = async (text) => new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text)));
+const hex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+const base64 = (bytes) => btoa(String.fromCharCode(...bytes));
+
+// Proof that the other end holds this sign-in's state (app/popup_answer.py: proof()).
+const proofOf = async (kind, id) => hex(await sha256(`ilert-pkce popup ${kind}\0${answerState}\0${id}`));
+
+// The callback URL sealed with AES-GCM under a key derived from the state, which only this
+// window and its opener hold (app/popup_answer.py: answer_key()): other listeners on the
+// channel hear an opaque blob, never the code.
+async function sealedUrl(id) {
+  const raw = await sha256("ilert-pkce popup key\0" + answerState);
+  const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt"]);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: utf8(id) }, key, utf8(location.href));
+  return { iv: base64(iv), sealed: base64(new Uint8Array(sealed)) };
 }
 
 async function offerToOpener() {
@@ -148,14 +164,16 @@ async function offerOnChannel() {
   if (typeof BroadcastChannel !== "function" || !(crypto && crypto.subtle)) return false;
   const channel = new BroadcastChannel(POPUP_CHANNEL);
   try {
-    const id = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
-    const claimed = waitFor(channel, (e) => e.data && e.data.type === "claim" && e.data.id === id,
-      CLAIM_WAIT_MS);
-    channel.postMessage({ type: "offer", id, state_hash: await sha256Hex(answerState) });
+    const id = hex(crypto.getRandomValues(new Uint8Array(16)));
+    const [claimProof, doneProof, stateHash, sealed] = await Promise.all([
+      proofOf("claim", id), proofOf("done", id), sha256(answerState), sealedUrl(id)]);
+    const answered = (type, proof) => (e) =>
+      e.data && e.data.type === type && e.data.id === id && e.data.proof === proof;
+    const claimed = waitFor(channel, answered("claim", claimProof), CLAIM_WAIT_MS);
+    channel.postMessage({ type: "offer", id, state_hash: hex(stateHash) });
     if (!(await claimed)) return false;
-    const done = waitFor(channel, (e) => e.data && e.data.type === "done" && e.data.id === id,
-      CLAIM_WAIT_MS);
-    channel.postMessage({ type: "callback", id, url: location.href });
+    const done = waitFor(channel, answered("done", doneProof), CLAIM_WAIT_MS);
+    channel.postMessage({ type: "callback", id, ...sealed });
     return (await done) !== null;
   } finally {
     channel.close();

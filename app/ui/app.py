@@ -73,8 +73,8 @@ class App:
         # Stored settings are untrusted (localStorage is shared by the whole origin).
         loaded = config.load(self.defaults, settings_ui.saved(local_store))
         self.settings = loaded.settings
-        self.dropped = loaded.dropped
-        self.net = settings_ui.saved_net(local_store)
+        self.net, net_dropped = settings_ui.saved_net(local_store)
+        self.dropped = loaded.dropped + ((net_dropped,) if net_dropped else ())
         self.picker = None  # the scope picker, built with the settings form
         self.confirmed: set[tuple[str, ...]] = set()  # unvouched hosts confirmed on this page
         self.log = FlowLog()
@@ -401,6 +401,8 @@ class App:
         elif action == notices.CANCEL_SIGN_IN:
             self.show(None)
             notices.status("Sign-in not started.")
+        elif action == notices.CANCEL_POPUP and self.popup_sign_in is not None:
+            self.popup_sign_in.cancel()
         elif action == notices.SIGN_OUT_NOW:
             self.show(None)
             self.sign_out()
@@ -703,7 +705,7 @@ class App:
 
             await self.teach("revoke")
             had_refresh = self.session.can_refresh
-            tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
+            await tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
             decision = self.decide(Event(flow.SIGN_OUT))
             failure = await self.session.sign_out()
             self.carry_out(decision)

@@ -9,6 +9,7 @@ LABELS = {errors.SIGN_IN: "Sign in again", errors.SETTINGS: "Open settings"}
 # Buttons of the page's own questions (not ways forward from an error).
 CONFIRM_SIGN_IN = "confirm-sign-in"
 CANCEL_SIGN_IN = "cancel-sign-in"
+CANCEL_POPUP = "cancel-popup"
 SIGN_OUT_NOW = "sign-out-now"
 
 
@@ -92,6 +93,22 @@ def confirm_hosts(recipients: list) -> None:
     actions.append(b.el("button", "Cancel", type="button", data_action=CANCEL_SIGN_IN))
     box.className = "notice warning"
     box.setAttribute("data-kind", "confirm_hosts")
+    box.hidden = False
+
+
+def popup_out_of_sight() -> None:
+    """The popup looks closed, which a COOP header on the sign-in page also causes."""
+    box = b.by_id("notice")
+    actions = b.by_id("notice-actions")
+    b.clear(actions)
+    b.by_id("notice-text").textContent = (
+        "The sign-in window can no longer be seen from this page: it was closed, or the "
+        "sign-in page keeps it apart from this one. If it is still open, finish signing in "
+        "there and this page takes the answer; if you closed it, cancel."
+    )
+    actions.append(b.el("button", "Cancel sign-in", type="button", data_action=CANCEL_POPUP))
+    box.className = "notice info"
+    box.setAttribute("data-kind", "popup_out_of_sight")
     box.hidden = False
 
 

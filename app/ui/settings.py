@@ -25,13 +25,19 @@ FIELDS = (
 )
 
 
-def saved(local_store: storage.Storage) -> dict | None:
-    data = storage.get_json(local_store, SETTINGS_KEY)
+def saved(local_store: storage.Storage) -> object:
+    """The stored settings (untrusted): a dict, None, or junk (refused by ``config.load``)."""
+    data, junk = storage.read_json(local_store, SETTINGS_KEY)
+    if junk:
+        return junk  # not a dict: the page says the saved settings were unreadable
     return data if isinstance(data, dict) else None
 
 
-def saved_net(local_store: storage.Storage) -> NetSettings:
-    return NetSettings.from_dict(storage.get_json(local_store, TRANSPORT_KEY))
+def saved_net(local_store: storage.Storage) -> tuple[NetSettings, str]:
+    """The stored transport and timeout, and why they were dropped ("" when they were not)."""
+    data, junk = storage.read_json(local_store, TRANSPORT_KEY)
+    problem = "the saved HTTP transport settings are unreadable" if junk else ""
+    return NetSettings.from_dict(data), problem
 
 
 def draw_fields(app, settings: config.Settings) -> None:

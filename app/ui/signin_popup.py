@@ -3,10 +3,16 @@
 ``start`` runs inside the click's task (window.open is allowed only there): the verifier,
 challenge and state are computed synchronously (``app.authorize.start``), the window is
 opened, and the page goes on answering input while ``app.popup.PopupWait`` listens.
-Blocked → the caller falls back to a full-page redirect. Closed → the sign-in is cancelled
-and its stored attempt removed (nothing is left half-done in storage); an answer that still
-comes (a COOP header makes an open popup look closed to its opener) is taken until the
-timeout, with the attempt kept in memory meanwhile.
+Blocked → the caller falls back to a full-page redirect.
+
+Closed: a window that looks closed may still be open. A ``Cross-Origin-Opener-Policy`` on
+the sign-in page severs it from this page, and ``closed`` then reads true while the user is
+still signing in there; no property tells the two apart. So a window that looks closed does
+not cancel anything at once while its answer can still come (over the channel): the page
+says what may have happened and offers Cancel, and cancels by itself after ``GRACE_S`` with
+no answer. Only when no answer can come any more (no channel) is it cancelled at once. A
+cancelled sign-in's stored attempt is removed (nothing is left half-done in storage); an
+answer that still comes is taken until the timeout, with the attempt kept in memory.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from app import browser as b
 from app.flow import Event
 from app.ui import notices
 
+GRACE_S = 180.0  # out of sight with no answer this long: cancelled (a late answer still counts)
+
 
 class PopupSignIn:
     """One popup sign-in of ``app`` (an ``app.ui.app.App``)."""
@@ -24,6 +32,7 @@ class PopupSignIn:
         self.app = app
         self.attempt = attempt  # kept in memory: an answer after a (seeming) close
         self.wait: popup.PopupWait | None = None
+        self.grace: int | None = None  # timer while the window is out of sight
 
     def listen(self, win: object, timeout_s: float) -> None:
         self.wait = popup.PopupWait(
@@ -36,11 +45,18 @@ class PopupSignIn:
         )
 
     def stop(self) -> None:
+        self._end_grace()
         if self.wait is not None:
             self.wait.stop()
 
+    def _end_grace(self) -> None:
+        if self.grace is not None:
+            b.clear_timeout(self.grace)
+            self.grace = None
+
     def on_answer(self, params: dict[str, str], via: str) -> None:
         app = self.app
+        self._end_grace()
         if app.popup_sign_in is self:
             app.popup_sign_in = None
         if storage.peek_attempt(app.session_store) is None:
@@ -57,6 +73,7 @@ class PopupSignIn:
 
     def _cancel(self, reason: str) -> None:
         app = self.app
+        self._end_grace()
         stored = storage.peek_attempt(app.session_store)
         if stored is not None and stored.state == self.attempt.state:
             storage.take_attempt(app.session_store)
@@ -70,6 +87,27 @@ class PopupSignIn:
         notices.status("")
 
     def on_closed(self) -> None:
+        app = self.app
+        if app.state != flow.REDIRECTING or app.popup_sign_in is not self:
+            return
+        if self.wait is None or self.wait.done:
+            self._cancel("closed")  # no answer can come any more
+            return
+        app.log.step(
+            "The sign-in window is out of this page's sight: closed, or kept apart by the "
+            "sign-in page (Cross-Origin-Opener-Policy). Still waiting for its answer"
+        )
+        notices.popup_out_of_sight()
+        notices.status("Waiting for the sign-in window's answer…")
+        self.grace = b.set_timeout(lambda: app.safe(self.on_grace_over), GRACE_S * 1000)
+
+    def on_grace_over(self) -> None:
+        self.grace = None
+        if self.app.state == flow.REDIRECTING and self.app.popup_sign_in is self:
+            self._cancel("closed")
+
+    def cancel(self) -> None:
+        """The user's Cancel while the window was out of sight."""
         if self.app.state == flow.REDIRECTING and self.app.popup_sign_in is self:
             self._cancel("closed")
 
@@ -106,5 +144,5 @@ def start(app, settings, timeout_s: float) -> bool:
         authorize_url=url,
         tenant=settings.tenant or "(none)",
     )
-    notices.status("Sign in with ilert in the window that opened… (closing it cancels)")
+    notices.status("Sign in with ilert in the window that opened…")
     return True

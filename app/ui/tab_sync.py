@@ -26,9 +26,9 @@ def session_hooks(app) -> dict:
     return {"on_change": app.tabs.track, "lock": locked, "after_refresh": app.tabs.rotated}
 
 
-def announce_sign_out(app) -> None:
+async def announce_sign_out(app) -> None:
     if app.tabs is not None:
-        app.tabs.signed_out(app.session.tokens)
+        await app.tabs.signed_out(app.session.tokens)
 
 
 def on_rotated(app, tokens: TokenSet) -> None:

@@ -6,6 +6,7 @@ answer to the opener and closes the window before any Python loads.
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -85,6 +86,11 @@ def test_popup_closed_cancels(app_page: AppPage, served: ServeProcess) -> None:
     page = reset(app_page, served, mode="popup")
     popup = open_popup(page)
     popup.close()
+    # Closed and severed by a COOP header look the same from here: the page says both and
+    # waits for an answer until the user cancels (or GRACE_S passes).
+    expect_notice(page, "popup_out_of_sight", "closed, or the sign-in page keeps it apart")
+    expect(page.get_by_role("button", name="Sign in with ilert")).to_be_disabled()
+    page.locator("#notice").get_by_role("button", name="Cancel sign-in").click()
     expect_notice(page, "sign_in_cancelled", "window was closed")
     expect(page.get_by_role("button", name="Sign in with ilert")).to_be_enabled()
     assert ATTEMPT_KEY not in storage_dump(page)
@@ -134,37 +140,69 @@ def test_forged_messages_are_ignored(app_page: AppPage, served: ServeProcess) ->
     assert len(token_posts) == 1 and "forged" not in token_posts[0]
 
 
+def with_coop(route: Route) -> None:
+    """The emulator's answer with ``Cross-Origin-Opener-Policy: same-origin`` added."""
+    response = route.fetch(max_redirects=0)
+    headers = {**response.headers, "cross-origin-opener-policy": "same-origin"}
+    route.fulfill(response=response, headers=headers)
+
+
 def test_popup_severed_by_coop_hands_over_on_the_channel(
     app_page: AppPage, served: ServeProcess
 ) -> None:
-    """A COOP header on the sign-in page severs window.opener: the BroadcastChannel path."""
+    """A COOP header on the sign-in page severs window.opener: the BroadcastChannel path.
+
+    The severed window looks closed to the opener while the user is still signing in: the
+    sign-in is not called cancelled. Another window of the origin listening on the channel
+    hears the hand-over, but never the code (the URL travels sealed under the state's key).
+    """
     page = reset(app_page, served, mode="popup")
     context = page.context
-
-    def with_coop(route: Route) -> None:
-        response = route.fetch(max_redirects=0)
-        headers = {**response.headers, "cross-origin-opener-policy": "same-origin"}
-        route.fulfill(response=response, headers=headers)
-
     pattern = served.emulator_url + "/api/developers/oauth2/authorize**"
     context.route(pattern, with_coop)
+    listener = context.new_page()
     try:
+        listener.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+        listener.goto(app_page.url + "static/favicon.svg")
+        listener.evaluate(
+            """() => { window.heard = []; const c = new BroadcastChannel('ilert-pkce:popup');
+            c.onmessage = (e) => window.heard.push(JSON.stringify(e.data)); }"""
+        )
         popup = open_popup(page)
         popup_requests: list[str] = []
         popup.on(
             "request", lambda r: popup_requests.append(r.url) if isinstance(r, Request) else None
         )
         assert popup.evaluate("() => window.opener") is None  # severed
+        page.wait_for_timeout(1500)  # the opener polls every 0.5 s
+        expect(page.locator("#notice")).not_to_have_attribute("data-kind", "sign_in_cancelled")
+        expect_notice(page, "popup_out_of_sight")
+        expect(page.get_by_role("button", name="Sign in with ilert")).to_be_disabled()
+        assert "Sign-in cancelled" not in flow_log(page)
+        codes: list[str] = []
+        page.on(
+            "request",
+            lambda r: (
+                codes.extend(parse_qs(r.post_data or "").get("code", []))
+                if r.url.endswith("/token")
+                else None
+            ),
+        )
         approve(popup)
         popup.wait_for_event("close", timeout=15_000)
         wait_idle(page)
         expect(page.locator("#profile")).to_contain_text("Alice Meier")
-        # The opener saw the severed window as closed (advisory): the answer still counted.
         expect(page.locator("#notice")).to_be_hidden()
-        assert "answer (BroadcastChannel)" in flow_log(page)
+        assert "answer (BroadcastChannel, sealed)" in flow_log(page)
         assert python_requests(popup_requests) == []
         assert ATTEMPT_KEY not in storage_dump(page)
+        heard = listener.evaluate("() => window.heard")
+        kinds = {json.loads(m)["type"] for m in heard}
+        assert {"offer", "claim", "callback", "done"} <= kinds, heard
+        assert len(codes) == 1
+        assert all(codes[0] not in m and "code=" not in m for m in heard), heard
     finally:
+        listener.close()
         context.unroute(pattern)
 
 

@@ -122,3 +122,43 @@ def test_forged_tab_messages_are_ignored(app_page: AppPage, served: ServeProcess
     page.wait_for_timeout(500)
     expect(page.locator("#signed-in")).to_be_visible()
     assert session_item(page, TOKENS_KEY) is not None
+
+
+def test_a_sign_out_forged_from_heard_names_is_ignored(
+    app_page: AppPage, served: ServeProcess
+) -> None:
+    """Any same-origin listener hears the session's name in each hand-over: replayed as a
+    sign-out (by name, or with a hand-over's sealed blob) it ends nothing; a real sign-out
+    still reaches the other tab."""
+    page = reset(app_page, served)
+    sign_in(app_page)
+    other = duplicate(app_page)
+    try:
+        page.evaluate(
+            """() => { window.heard = [];
+            window.spy = new BroadcastChannel('ilert-pkce:tabs');
+            window.spy.onmessage = (e) => window.heard.push(e.data); }"""
+        )
+        other.get_by_role("button", name="Refresh now").click()
+        wait_idle(other)
+        page.wait_for_function("() => window.heard.some((m) => m.includes('rotated'))")
+        page.evaluate(
+            """() => { const m = JSON.parse(window.heard.find((m) => m.includes('rotated')));
+            const seal = {id: m.id, iv: m.iv, sealed: m.sealed};
+            window.spy.postMessage(JSON.stringify({type: 'signed_out', ids: [m.id]}));
+            window.spy.postMessage(JSON.stringify({type: 'signed_out', seals: [seal]})); }"""
+        )
+        page.wait_for_timeout(800)
+        for tab in (page, other):
+            expect(tab.locator("#signed-in")).to_be_visible()
+            assert session_item(tab, TOKENS_KEY) is not None
+        page.get_by_role("button", name="Refresh now").click()  # the session is alive
+        wait_idle(page)
+        expect(page.locator("#status")).to_have_text("Access token refreshed.")
+        # The real sign-out still reaches the other tab.
+        other.get_by_role("button", name="Sign out").click()
+        wait_idle(other)
+        expect(page.locator("#status")).to_contain_text("Signed out in another tab")
+        assert session_item(page, TOKENS_KEY) is None
+    finally:
+        other.close()

@@ -75,14 +75,24 @@ def closed(sock: socket.socket) -> bool:
         return True
 
 
+def named(server: ServeProcess, data: bytes) -> bytes:
+    """Raw requests with ``Host: x`` sent with the server's own name instead (serve.py
+    answers only to its names: tests/server/test_serve_hosts.py)."""
+    port = urlsplit(server.app_url).port
+    return data.replace(b"Host: x\r\n", f"Host: localhost:{port}\r\n".encode())
+
+
 def test_get_body_is_not_answered_as_a_second_request(app) -> None:
-    smuggled = b"GET /serve.py HTTP/1.1\r\nHost: x\r\n\r\n"
+    smuggled = b"GET /serve.py HTTP/1.1\r\nHost: y\r\n\r\n"  # (a body: not renamed)
     with connect(app) as sock:
         sock.sendall(
-            b"GET /pyscript.toml HTTP/1.1\r\nHost: x\r\n"
-            + f"Content-Length: {len(smuggled)}\r\n\r\n".encode()
-            + smuggled
-            + b"GET /config.json HTTP/1.1\r\nHost: x\r\n\r\n"
+            named(
+                app,
+                b"GET /pyscript.toml HTTP/1.1\r\nHost: x\r\n"
+                + f"Content-Length: {len(smuggled)}\r\n\r\n".encode()
+                + smuggled
+                + b"GET /config.json HTTP/1.1\r\nHost: x\r\n\r\n",
+            )
         )
         fp = reader(sock)
         first = read_response(fp)
@@ -97,7 +107,8 @@ def test_get_body_is_not_answered_as_a_second_request(app) -> None:
 
 def test_oversized_body_is_refused_and_the_connection_closed(app) -> None:
     with connect(app) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" + b"x" * 100)
+        data = b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" + b"x" * 100
+        sock.sendall(named(app, data))
         resp = read_response(sock)
         assert resp.status == 413
         assert resp.getheader("Connection") == "close"
@@ -108,8 +119,11 @@ def test_oversized_body_is_refused_and_the_connection_closed(app) -> None:
 def test_chunked_body_is_refused(app) -> None:
     with connect(app) as sock:
         sock.sendall(
-            b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-            b"1a\r\nGET /serve.py HTTP/1.1\r\n\r\n\r\n0\r\n\r\n"
+            named(
+                app,
+                b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"1a\r\nGET /serve.py HTTP/1.1\r\n\r\n\r\n0\r\n\r\n",
+            )
         )
         resp = read_response(sock)
         assert resp.status == 411
@@ -142,13 +156,13 @@ def test_501_carries_the_security_headers_and_drops_the_body(app) -> None:
 @pytest.mark.parametrize("path", ["/", "/static/vendor/pyscript-0.7.31/core.js", "/nope"])
 def test_every_answer_has_the_security_headers(app, path: str) -> None:
     with connect(app) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        sock.sendall(named(app, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()))
         assert_security_headers(read_response(sock))
 
 
 def served_page(server: ServeProcess) -> tuple[http.client.HTTPResponse, str]:
     with connect(server) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(named(server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
         resp = read_response(sock)
     return resp, resp.body.decode()
 

@@ -71,11 +71,9 @@ def test_popup_state_is_marked_and_offered_as_a_hash() -> None:
 def test_tab_messages_round_trip_and_reject_anything_else() -> None:
     sid = tab_messages.session_id("RT1")
     assert len(sid) == 32 and sid != tab_messages.session_id("RT2")
-    assert "RT1" not in tab_messages.signed_out([sid])
-    assert tab_messages.parse(tab_messages.signed_out([sid])) == {
-        "type": "signed_out",
-        "ids": [sid],
-    }
+    out = tab_messages.signed_out([(sid, b"\1" * 12, b"seal")])
+    assert "RT1" not in out
+    assert tab_messages.parse(out) == {"type": "signed_out", "seals": [(sid, b"\1" * 12, b"seal")]}
     sealed = tab_messages.parse(tab_messages.rotated(sid, b"\0" * 12, b"blob"))
     assert sealed == {"type": "rotated", "id": sid, "iv": b"\0" * 12, "sealed": b"blob"}
     assert len(tab_messages.transfer_key("RT1")) == 32
@@ -94,10 +92,30 @@ def test_tab_messages_round_trip_and_reject_anything_else() -> None:
         json.dumps({"type": "rotated", "id": sid, "iv": "A" * 16, "sealed": "AAAA", "t": 1}),
         json.dumps({"type": "tokens", "access_token": "x"}),
         json.dumps({"type": "signed_out", "ids": [sid] * 21}),
+        # A sign-out by name alone (any listener hears the names): not a message any more.
+        json.dumps({"type": "signed_out", "ids": [sid]}),
+        json.dumps({"type": "signed_out", "seals": []}),
+        json.dumps({"type": "signed_out", "seals": [{"id": sid, "iv": "AAAA", "sealed": "AA"}]}),
+        json.dumps({"type": "signed_out", "seals": [[sid, "A" * 16, "AAAA"]]}),
+        tab_messages.signed_out([(sid, b"\0" * 12, b"x")] * 21)[:-3] + "]}",
         "x" * 20_000,
     ]
     for raw in bad:
         assert tab_messages.parse(raw) is None, raw
+
+
+def test_a_sealed_sign_out_is_bound_to_its_purpose_and_time() -> None:
+    sid = tab_messages.session_id("RT1")
+    # Its associated data differs from a hand-over's (the session name): a sealed token set
+    # cannot be replayed as a sign-out, nor the reverse.
+    assert tab_messages.sign_out_aad(sid) != sid.encode()
+    plain = tab_messages.sign_out_plain(1000.0)
+    assert tab_messages.sign_out_fresh(plain, 1000.0)
+    assert tab_messages.sign_out_fresh(plain, 1000.0 + tab_messages.SIGN_OUT_MAX_AGE_S)
+    assert not tab_messages.sign_out_fresh(plain, 1000.0 + tab_messages.SIGN_OUT_MAX_AGE_S + 1)
+    assert not tab_messages.sign_out_fresh(plain, 1000.0 - tab_messages.SIGN_OUT_MAX_AGE_S - 1)
+    for junk in (b"", b"{}", b'{"signed_out": true}', b'{"signed_out": "1000"}', b"[" * 99):
+        assert not tab_messages.sign_out_fresh(junk, 1000.0)
 
 
 class StrictServer(FakeServer):
@@ -198,3 +216,21 @@ def test_a_rotated_away_tab_adopts_instead_of_failing() -> None:
 
     assert run(late()).refresh_token == "RT9"
     assert b.signed_in
+
+
+def test_the_popup_hand_over_on_the_channel_is_bound_to_the_state() -> None:
+    from app import popup_answer
+
+    state = "popup." + "A" * 32
+    key = popup_answer.answer_key(state)
+    # The offered hash gives neither the key nor the proofs (other inputs, domain-separated).
+    assert len(key) == 32 and key.hex() != popup_answer.state_hash(state)
+    assert key != popup_answer.answer_key(state + "B")
+    claim = popup_answer.proof(state, "id1", "claim")
+    assert claim != popup_answer.proof(state, "id1", "done")
+    assert claim != popup_answer.proof(state, "id2", "claim")
+    assert claim != popup_answer.proof(state + "B", "id1", "claim")
+    assert popup_answer.sealed_callback("A" * 16, "AAAA") == (b"\0" * 12, b"\0" * 3)
+    for iv, sealed in [("AAAA", "AAAA"), ("A" * 16, ""), ("A" * 16, "!!"), (None, "AAAA")]:
+        assert popup_answer.sealed_callback(iv, sealed) is None
+    assert popup_answer.sealed_callback("A" * 16, "A" * (popup_answer.MAX_SEALED + 4)) is None
