@@ -107,6 +107,16 @@ class CorsRefused(NetworkError):
     kind = "cors"
 
 
+class CspBlocked(NetworkError):
+    """The page's own Content-Security-Policy (``connect-src``) blocked the request: it was
+    never sent. Not the server's fault: the site's configuration does not name its origin."""
+
+    kind = "csp"
+
+    def __init__(self, url: str = "") -> None:
+        super().__init__(url, "blocked by the page's Content-Security-Policy", sent=False)
+
+
 class HttpError(AppError):
     """An HTTP response the app cannot use."""
 
@@ -128,6 +138,15 @@ class ServerError(HttpError):
     def __init__(self, status: int, retry_after: float, message: str = "") -> None:
         super().__init__(status, message)
         self.retry_after = retry_after
+
+
+class ResponseTooLarge(HttpError):
+    """The answer is larger than the request allows (``HttpRequest.max_bytes``): not read."""
+
+    def __init__(self, url: str, limit: int, status: int = 200) -> None:
+        super().__init__(status, f"larger than {limit} bytes")
+        self.url = url
+        self.limit = limit
 
 
 class MalformedResponse(HttpError):
@@ -331,6 +350,8 @@ def explain(exc: BaseException, server: str = ILERT) -> Explanation:
             (SIGN_IN, SETTINGS),
             kind="exchange_unanswered",
         )
+    if isinstance(exc, CspBlocked):
+        return _explain_csp(exc)
     if isinstance(exc, Timeout):
         return Explanation(
             f"Could not reach {server}: no answer within {exc.seconds:g} seconds, so the request "
@@ -396,6 +417,13 @@ def explain(exc: BaseException, server: str = ILERT) -> Explanation:
             (RETRY, SETTINGS),
             kind="non_json",
         )
+    if isinstance(exc, ResponseTooLarge):
+        return Explanation(
+            f"The answer from {exc.url} is larger than {exc.limit // 1024} kB, so it was not "
+            "read (an answer of this kind is much smaller). Check the address.",
+            (RETRY, SETTINGS),
+            kind="too_large",
+        )
     if isinstance(exc, MalformedResponse):
         return Explanation(
             f"The server's answer could not be read (HTTP {exc.status}, malformed data). "
@@ -452,7 +480,25 @@ def scope_text(name: str, level: str = "r") -> str:
     return str(Grant(name, level))
 
 
+def _explain_csp(exc: CspBlocked) -> Explanation:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(exc.url)
+    where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else exc.url
+    return Explanation(
+        f"This page's security policy (Content-Security-Policy, connect-src) does not allow "
+        f"it to connect to {where[:200]}, so the request was not sent. If the address is "
+        'right, the site\'s owner adds it to "allowed_origins" in config.json and runs '
+        "python3 scripts/csp.py (serve.py --config derives the policy by itself; see "
+        "docs/hosting.md). Otherwise check the addresses in the settings.",
+        (SETTINGS, RETRY),
+        kind="csp",
+    )
+
+
 def _unreached(exc: BaseException, server: str) -> str:
+    if isinstance(exc, CspBlocked):
+        return "this page's security policy (CSP) blocked the request, so it was not sent."
     if isinstance(exc, Timeout):
         return f"{server} did not answer within {exc.seconds:g} seconds."
     if isinstance(exc, NetworkError):

@@ -33,6 +33,7 @@ ILERT_TENANT = "ilert_tenant"
 EMULATOR = "emulator"
 CUSTOM = "custom"
 
+METADATA_MAX_BYTES = 256 * 1024  # a metadata document is a few kB; a larger one is not read
 WELL_KNOWN_OAUTH = "/.well-known/oauth-authorization-server"  # RFC 8414
 WELL_KNOWN_OIDC = "/.well-known/openid-configuration"  # OpenID Connect Discovery
 
@@ -171,6 +172,24 @@ def metadata_urls(issuer: str) -> list[str]:
     oauth = urlunsplit((parts.scheme, parts.netloc, WELL_KNOWN_OAUTH + path, "", ""))
     oidc = urlunsplit((parts.scheme, parts.netloc, path + WELL_KNOWN_OIDC, "", ""))
     return [oauth, oidc]
+
+
+# The fields "Fill from issuer" sets (besides the issuer and the server kind).
+FILLED_FIELDS = (
+    "authorize_url",
+    "token_url",
+    "revoke_url",
+    "info_url",
+    "info_kind",
+    "iss_parameter",
+)
+
+
+def unfilled(current: Settings, before: Settings) -> Settings:
+    """The form after a failed fill: the filled fields as they were before the first
+    unsaved fill (what the user typed, or the saved settings), everything else as it is
+    now. So a failed fill never leaves another issuer's endpoints next to this issuer."""
+    return replace(current, **{name: getattr(before, name) for name in FILLED_FIELDS})
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ class App:
         self.dropped = loaded.dropped
         self.net = settings_ui.saved_net(local_store)
         self.picker = None  # the scope picker, built with the settings form
+        self.before_fill = None  # the form before the first unsaved "Fill from issuer"
         self.confirmed: set[tuple[str, ...]] = set()  # unvouched hosts confirmed on this page
         self.log = FlowLog()
         log_view.restore(self.log, self.session_store)

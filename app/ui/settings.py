@@ -22,6 +22,7 @@ FIELDS = (
     "revoke_url",
     "info_url",
     "info_kind",
+    "iss_parameter",
 )
 
 
@@ -157,6 +158,7 @@ def save(app, event: object) -> None:
     )
     app.apply_settings(new, net)
     storage.set_json(app.local_store, SETTINGS_KEY, config.saved_diff(app.defaults, new))
+    app.before_fill = None  # what was filled is saved now
     if net == NetSettings():
         app.local_store.remove(TRANSPORT_KEY)
     else:
@@ -179,6 +181,7 @@ def reset(app) -> None:
     app.local_store.remove(SETTINGS_KEY)
     app.local_store.remove(TRANSPORT_KEY)
     app.apply_settings(config.merge(app.defaults, None), NetSettings())
+    app.before_fill = None
     draw(app)
     b.by_id("issuer-notes").hidden = True
     hide_problems()
@@ -194,26 +197,42 @@ async def fill_from_issuer(app) -> None:
     """RFC 8414 metadata of the issuer typed in: fill the custom-server fields from it.
 
     Tries /.well-known/oauth-authorization-server, then openid-configuration; the document
-    is validated (its issuer must be identical) before anything is filled in.
+    (at most ``servers.METADATA_MAX_BYTES``) is validated (its issuer must be identical)
+    before anything is filled in. A failed fill puts the filled fields back as they were
+    before the first unsaved fill (``servers.unfilled``).
     """
     from app import servers
+    from app.errors import ResponseTooLarge
     from app.http import HttpRequest
 
     notes = b.by_id("issuer-notes")
     hide_problems()
     notes.hidden = True
     current = form_settings(app)
+    if app.before_fill is None:
+        app.before_fill = current
     issuer = current.issuer
+
+    def failed(problems: list[str]) -> None:
+        draw_fields(app, servers.unfilled(form_settings(app), app.before_fill))
+        show_problems(problems)
+
     try:
         urls = servers.metadata_urls(issuer)
     except config.SettingsError as exc:
-        show_problems(exc.problems)
+        failed(exc.problems)
         return
     tried: list[str] = []
     for url in urls:
-        request = HttpRequest("GET", url, (("Accept", "application/json"),))
+        request = HttpRequest(
+            "GET", url, (("Accept", "application/json"),), max_bytes=servers.METADATA_MAX_BYTES
+        )
         try:
             resp = await app.transport.send(request, app.net.timeout)
+        except ResponseTooLarge:
+            kb = servers.METADATA_MAX_BYTES // 1024
+            tried.append(f"{url}: larger than {kb} kB (a metadata document is a few kB), not read")
+            continue
         except Exception as exc:
             tried.append(f"{url}: no answer ({type(exc).__name__})")
             continue
@@ -224,7 +243,7 @@ async def fill_from_issuer(app) -> None:
         try:
             found = servers.from_metadata(issuer, resp.json_or_none(), current, current.api_base)
         except config.SettingsError as exc:
-            show_problems(exc.problems)
+            failed(exc.problems)
             return
         draw_fields(app, found.settings)
         b.by_id("set-preset").value = "custom"
@@ -235,7 +254,7 @@ async def fill_from_issuer(app) -> None:
         notes.hidden = False
         notices.status("Endpoints filled from the issuer's metadata; not saved yet.")
         return
-    show_problems(
+    failed(
         [
             "no metadata found for this issuer ("
             + "; ".join(tried)
