@@ -151,11 +151,16 @@ def accepted_issuers(endpoints: Endpoints) -> tuple[str, ...]:
     return (where, where + "/") if where else ()
 
 
-def check_issuer(params: dict[str, str], endpoints: Endpoints) -> None:
-    """RFC 9207 §2.4: an ``iss`` on the answer must be one of ``accepted_issuers`` exactly;
-    none is accepted unless the server says it always sends one (ilert sends none)."""
+def check_issuer(params: dict[str, str], endpoints: Endpoints, code: bool = True) -> None:
+    """RFC 9207 §2.4: an ``iss`` on the answer must be one of ``accepted_issuers`` exactly.
+
+    A code answer without ``iss`` is refused when the server says it always sends one
+    (ilert sends none). An error answer without one is taken as it is: it ends the attempt
+    either way and sends nothing anywhere, and some servers that send ``iss`` with codes
+    leave it out there (django-oauth-toolkit on a denied consent).
+    """
     if "iss" not in params:
-        if endpoints.issuer and endpoints.iss_parameter == ISS_REQUIRED:
+        if code and endpoints.issuer and endpoints.iss_parameter == ISS_REQUIRED:
             raise IssuerMissing(endpoints.issuer)
         return
     accepted = accepted_issuers(endpoints)
@@ -188,7 +193,7 @@ def handle(
         take_attempt(storage)
         mark_state_used(storage, state)
         endpoints = _recorded(attempt)
-        check_issuer(params, endpoints or fallback or _NOWHERE)
+        check_issuer(params, endpoints or fallback or _NOWHERE, code=False)
         description = params.get("error_description", "")
         if params["error"] == "access_denied":
             raise ConsentDenied(description)

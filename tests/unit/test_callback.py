@@ -235,8 +235,9 @@ def test_missing_iss_refused_when_the_server_says_it_always_sends_one() -> None:
     ex = explain(info.value, "auth.example.org")
     assert ex.kind == "issuer_missing" and "no iss" in ex.message
     store, attempt = begin(strict)
-    with pytest.raises(callback.IssuerMissing):  # our own error answers too
+    with pytest.raises(ConsentDenied):  # an error answer ends the attempt anyway, sends nothing
         callback.handle({"error": "access_denied", "state": attempt.state}, store)
+    assert storage.peek_attempt(store) is None
     store, attempt = begin(strict)
     params = {"code": "abc", "state": attempt.state, "iss": "https://auth.example.org"}
     assert callback.handle(params, store).code == "abc"
