@@ -375,7 +375,7 @@ class Settings:
 
 def _client_id_problems(client_id: str) -> list[str]:
     if not client_id:
-        return ["the client id is missing (find it in ilert under your app's settings)"]
+        return ["the client id is missing (the server shows it in your app's settings)"]
     if any(c.isspace() or ord(c) < 0x20 for c in client_id):
         return ["the client id must not contain spaces"]
     return []

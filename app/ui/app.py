@@ -245,7 +245,7 @@ class App:
             from app import teaching
             from app.ui import teaching_view
 
-            await teaching_view.pause(teaching.lesson(phase))
+            await teaching_view.pause(teaching.lesson(phase), self.server_name())
 
     def on_teaching_change(self, event: object) -> None:
         from app.ui import teaching_view
@@ -483,7 +483,7 @@ class App:
         from app import teaching
         from app.ui import teaching_view
 
-        await teaching_view.pause(teaching.authorize_lesson(url))
+        await teaching_view.pause(teaching.authorize_lesson(url), self.server_name())
         self.go_to_server(url)
 
     def go_to_server(self, url: str) -> None:
@@ -558,7 +558,7 @@ class App:
             from app.ui import teaching_view
 
             lesson = teaching.callback_lesson(params, stored_state, state_checked=True)
-            await teaching_view.pause(lesson)
+            await teaching_view.pause(lesson, self.server_name())
         # The code goes to the server the sign-in was started with, whatever the settings.
         endpoints = result.endpoints or self.settings.endpoints()
         await self.exchange(result.code, result.verifier, result.redirect_uri, endpoints)
@@ -575,7 +575,7 @@ class App:
             tokens=tokens.to_dict() if tokens is not None else None,
             spent=True,
         )
-        await teaching_view.pause(lesson)
+        await teaching_view.pause(lesson, self.server_name())
 
     async def exchange(
         self, code: str, verifier: str, redirect_uri: str, endpoints: config.Endpoints
