@@ -111,7 +111,7 @@ async def _read_capped(resp: object, request: HttpRequest) -> bytes:
         chunks.append(chunk)
 
 
-def _blocked_by_meta_policy(url: str) -> bool:
+def blocked_by_page_policy(url: str) -> bool:
     """The page's CSP <meta> (scripts/csp.py) does not list the URL's origin in connect-src."""
     from app.page_policy import connect_allowed
 
@@ -122,7 +122,7 @@ def _blocked_by_meta_policy(url: str) -> bool:
 
 
 async def _classify(url: str) -> NetworkError:
-    if _blocked_by_meta_policy(url):
+    if blocked_by_page_policy(url):
         return CspBlocked(url)
     if not bool(js.navigator.onLine):
         return NetworkError(url, "the browser is offline", sent=False)

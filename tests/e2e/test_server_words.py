@@ -9,9 +9,10 @@ import re
 import time
 from urllib.parse import quote, urlsplit
 
+import pytest
 from playwright.sync_api import expect
 
-from app.keys import ATTEMPT_KEY
+from app.keys import ATTEMPT_KEY, TRANSPORT_KEY
 
 from .app_flow import approve, expect_notice, flow_log, reset, sign_in, wait_idle
 from .conftest import AppPage, ServeProcess
@@ -118,13 +119,19 @@ def test_fill_from_issuer_is_capped_and_a_failed_fill_is_undone(
     expect(issuer).to_have_value(huge)
 
 
+@pytest.mark.parametrize("transport", ["fetch", "xhr"])
 def test_a_token_request_the_pages_csp_blocks_is_said_as_such(
-    app_page: AppPage, served: ServeProcess
+    app_page: AppPage, served: ServeProcess, transport: str
 ) -> None:
     # The same emulator under another name the page's connect-src does not list.
     port = urlsplit(served.emulator_url).port
     other = f"http://127.0.0.1:{port}"
     page = reset(app_page, served, {"api_base": f"{other}/api"})
+    if transport != "fetch":  # the opt-in comparison transport (a synchronous XHR)
+        net = json.dumps({"transport": transport, "timeout": 15})
+        page.evaluate("([k, v]) => localStorage.setItem(k, v)", [TRANSPORT_KEY, net])
+        app_page.goto()
+        wait_idle(page)
     page.get_by_role("button", name="Sign in with ilert").click()
     # A host config.json does not name: the page asks first.
     page.get_by_role("button", name="Continue to sign in").click()
