@@ -6,8 +6,9 @@ with a neutral note, its text never shown, and a sign-in under way stays intact.
 
 Checks, in order: a state seen before (replay: back button); an ``error`` answer, which
 must carry this tab's state; a missing ``state``; no stored attempt in this tab (opened
-elsewhere); a state that does not match (forged or stale); then ``iss`` (RFC 9207): when
-present it must equal the issuer the sign-in was started with, before any exchange.
+elsewhere); a state that does not match (forged or stale); then ``iss`` (RFC 9207), before
+any exchange: when present it must be an issuer the sign-in's server may use
+(``accepted_issuers``), and it must be present when that server says it always sends one.
 Except for ignored and replayed answers, the attempt is removed, so a verifier is used
 at most once.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from app.config import Endpoints, SettingsError
+from app.config import ISS_REQUIRED, Endpoints, SettingsError, ilert_layout, origin
 from app.errors import (
     SETTINGS,
     SIGN_IN,
@@ -40,7 +41,7 @@ from app.storage import (
     take_attempt,
 )
 
-__all__ = ["CallbackResult", "IgnoredCallback", "IssuerMismatch", "handle"]
+__all__ = ["CallbackResult", "IgnoredCallback", "IssuerMismatch", "IssuerMissing", "handle"]
 
 _MAX_SHOWN = 200  # characters of a received issuer shown back to the user
 
@@ -84,21 +85,42 @@ class IssuerMismatch(CallbackError):
         self.received = received
         self.expected = expected
 
-    def explanation(self) -> Explanation:
+    def explanation_for(self, server: str) -> Explanation:
         shown = self.received[:_MAX_SHOWN] + ("…" if len(self.received) > _MAX_SHOWN else "")
         if self.expected:
             text = (
-                f"The answer to this sign-in says it comes from {shown}, not from the "
-                f"configured server {self.expected}, so it was not used (this protects "
-                "against a mix-up of servers). Check the issuer in the settings and sign in again."
+                f"The answer to this sign-in says it comes from {shown}, not from {server} "
+                f"({self.expected}), so it was not used (this protects against a mix-up of "
+                "servers). Check the issuer in the settings and sign in again."
             )
         else:
             text = (
                 f"The answer to this sign-in says it comes from {shown}, but no issuer is "
-                "configured for this server, so it was not used. If that is your server, "
+                f"configured for {server}, so it was not used. If that is your server, "
                 "enter it as the issuer in the settings and sign in again."
             )
         return Explanation(text, (SETTINGS, SIGN_IN), kind="issuer_mismatch")
+
+
+class IssuerMissing(CallbackError):
+    """RFC 9207 §2.4: no ``iss``, although the server says it puts one on every answer."""
+
+    def __init__(self, expected: str) -> None:
+        super().__init__("issuer missing")
+        self.expected = expected
+
+    def explanation_for(self, server: str) -> Explanation:
+        return Explanation(
+            f"The answer to this sign-in does not say which server it comes from (no iss), "
+            f"although {server} ({self.expected}) names itself on every answer, so it was not "
+            "used (this protects against a mix-up of servers). Sign in again; if this "
+            "repeats, check the issuer in the settings.",
+            (SIGN_IN, SETTINGS),
+            kind="issuer_missing",
+        )
+
+
+_NOWHERE = Endpoints("-", "", "")  # no server known: no issuer accepted, none required
 
 
 def _same(a: str, b: str) -> bool:
@@ -114,23 +136,49 @@ def _recorded(attempt: Attempt) -> Endpoints | None:
         raise ConfigError(exc.problems) from None
 
 
-def check_issuer(params: dict[str, str], expected: str) -> None:
-    """RFC 9207 §2.4: an ``iss`` on the answer must equal the expected issuer exactly.
+def accepted_issuers(endpoints: Endpoints) -> tuple[str, ...]:
+    """The ``iss`` values an answer from this server may carry (RFC 9207 §2.4).
 
-    No ``iss`` passes (ilert sends none). With no issuer configured, any ``iss`` is refused:
-    the client cannot tell whose answer it is.
+    The configured issuer, exactly. ilert publishes none, so on ilert's layout (the presets,
+    the emulator) the issuer is taken to be the authorization server's origin, where the
+    sign-in was sent (``https://app.ilert.com``, a tenant's host, the emulator), with or
+    without a trailing slash. Another server without a configured issuer: none (the
+    client cannot tell whose answer it is).
     """
-    if "iss" in params and not _same(params["iss"], expected):
-        raise IssuerMismatch(params["iss"], expected)
+    if endpoints.issuer:
+        return (endpoints.issuer,)
+    where = origin(endpoints.authorize) if ilert_layout(endpoints) else ""
+    return (where, where + "/") if where else ()
 
 
-def handle(params: dict[str, str], storage: Storage, expected_issuer: str = "") -> CallbackResult:
+def check_issuer(params: dict[str, str], endpoints: Endpoints, code: bool = True) -> None:
+    """RFC 9207 §2.4: an ``iss`` on the answer must be one of ``accepted_issuers`` exactly.
+
+    A code answer without ``iss`` is refused when the server says it always sends one
+    (ilert sends none). An error answer without one is taken as it is: it ends the attempt
+    either way and sends nothing anywhere, and some servers that send ``iss`` with codes
+    leave it out there (django-oauth-toolkit on a denied consent).
+    """
+    if "iss" not in params:
+        if code and endpoints.issuer and endpoints.iss_parameter == ISS_REQUIRED:
+            raise IssuerMissing(endpoints.issuer)
+        return
+    accepted = accepted_issuers(endpoints)
+    if not any(_same(params["iss"], value) for value in accepted):
+        raise IssuerMismatch(params["iss"], accepted[0] if accepted else "")
+
+
+def handle(
+    params: dict[str, str], storage: Storage, fallback: Endpoints | None = None
+) -> CallbackResult:
     """Validate a callback and return the code with its verifier; raise a CallbackError.
 
-    ``expected_issuer`` is used when the attempt recorded no endpoints (their issuer wins).
+    ``fallback`` (the current settings' server) is used when the attempt recorded no
+    endpoints; recorded ones win. Without either, an ``iss`` is refused.
     Raises IgnoredCallback for an error answer that is not ours (nothing consumed),
-    IssuerMismatch, ConsentDenied, AuthorizationError, StateMissing, CallbackReplayed,
-    MissingVerifier, StateMismatch; ConfigError when the recorded endpoints are invalid.
+    IssuerMismatch, IssuerMissing, ConsentDenied, AuthorizationError, StateMissing,
+    CallbackReplayed, MissingVerifier, StateMismatch; ConfigError when the recorded
+    endpoints are invalid.
     """
     state = params.get("state", "")
     if state and state_was_used(storage, state):
@@ -145,7 +193,7 @@ def handle(params: dict[str, str], storage: Storage, expected_issuer: str = "") 
         take_attempt(storage)
         mark_state_used(storage, state)
         endpoints = _recorded(attempt)
-        check_issuer(params, endpoints.issuer if endpoints else expected_issuer)
+        check_issuer(params, endpoints or fallback or _NOWHERE, code=False)
         description = params.get("error_description", "")
         if params["error"] == "access_denied":
             raise ConsentDenied(description)
@@ -160,8 +208,8 @@ def handle(params: dict[str, str], storage: Storage, expected_issuer: str = "") 
         raise StateMismatch()
     mark_state_used(storage, state)
     endpoints = _recorded(attempt)
-    check_issuer(params, endpoints.issuer if endpoints else expected_issuer)
+    check_issuer(params, endpoints or fallback or _NOWHERE)
     code = params.get("code", "")
     if not code:
-        raise AuthorizationError("invalid_request", "the answer from ilert carried no code")
+        raise AuthorizationError("invalid_request", "the answer carried no code")
     return CallbackResult(code, attempt.verifier, attempt.redirect_uri, endpoints)

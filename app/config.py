@@ -37,6 +37,10 @@ INFO_TOKEN_INFO = "token_info"  # ilert's POST token=<access token>
 INFO_INTROSPECTION = "introspection"  # RFC 7662 (POST token=..., token_type_hint, client_id)
 INFO_KINDS = (INFO_TOKEN_INFO, INFO_INTROSPECTION)
 
+# Endpoints.iss_parameter: whether the server puts RFC 9207's `iss` on every answer.
+ISS_REQUIRED = "required"  # it says so (metadata: authorization_response_iss_parameter_supported)
+ISS_PARAMETERS = ("", ISS_REQUIRED)  # "": not known; an `iss` that comes is checked all the same
+
 _TENANT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
@@ -182,7 +186,8 @@ class Endpoints:
     info: str = ""  # "" = no token info / introspection
     info_kind: str = INFO_TOKEN_INFO
     api_base: str = ""  # "" = no ilert API (a custom server)
-    issuer: str = ""  # "" = none configured (an `iss` on the callback is then refused)
+    issuer: str = ""  # "" = none configured (see callback.accepted_issuers)
+    iss_parameter: str = ""  # ISS_REQUIRED: an answer without `iss` is refused (RFC 9207 §2.4)
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -216,6 +221,7 @@ class Endpoints:
             problems += url_problems(self.api_base, "the API base")
         if self.issuer:
             problems += url_problems(self.issuer, "the issuer")
+        problems += _iss_parameter_problems(self.iss_parameter, self.issuer)
         return problems
 
     def recipients(self) -> list[Recipient]:
@@ -232,6 +238,38 @@ class Endpoints:
             if where:
                 what.setdefault(where, []).append(item)
         return [Recipient(o, tuple(items)) for o, items in what.items()]
+
+
+def _iss_parameter_problems(value: str, issuer: str) -> list[str]:
+    if value not in ISS_PARAMETERS:
+        return ["'issuer on every answer' must be empty or 'required'"]
+    if value == ISS_REQUIRED and not issuer:
+        return ["requiring the issuer on every answer needs the issuer"]
+    return []
+
+
+def ilert_layout(endpoints: Endpoints) -> bool:
+    """ilert's paths under an API base (ilert, a tenant, the emulator): ilert's panels apply."""
+    api = endpoints.api_base.rstrip("/")
+    return (
+        bool(api) and endpoints.token == api + TOKEN_PATH and endpoints.info_kind == INFO_TOKEN_INFO
+    )
+
+
+def server_name(endpoints: Endpoints) -> str:
+    """What the page calls the server in its messages: "ilert" for ilert's layout (the
+    presets and the emulator); another server by its issuer's host (else its sign-in host)."""
+    if ilert_layout(endpoints):
+        return "ilert"
+    for url in (endpoints.issuer, endpoints.authorize, endpoints.token):
+        parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if parts.hostname:
+            return parts.hostname + (f":{port}" if port else "")
+    return "the server"
 
 
 @dataclass(frozen=True)
@@ -260,6 +298,7 @@ class Settings:
     info_url: str = ""
     info_kind: str = INFO_TOKEN_INFO
     issuer: str = ""  # RFC 9207: compared with `iss` on the callback (any server)
+    iss_parameter: str = ""  # ISS_REQUIRED: the server sends `iss` on every answer
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Settings:
@@ -303,6 +342,7 @@ class Settings:
                 info_kind=self.info_kind,
                 api_base=self.api_base.rstrip("/"),
                 issuer=self.issuer,
+                iss_parameter=self.iss_parameter,
             )
         api = self.api_base.rstrip("/")
         return Endpoints(
@@ -314,6 +354,7 @@ class Settings:
             info_kind=INFO_TOKEN_INFO,
             api_base=api,
             issuer=self.issuer,
+            iss_parameter=self.iss_parameter,
         )
 
     def authorize_endpoint(self) -> str:
@@ -334,7 +375,7 @@ class Settings:
 
 def _client_id_problems(client_id: str) -> list[str]:
     if not client_id:
-        return ["the client id is missing (find it in ilert under your app's settings)"]
+        return ["the client id is missing (the server shows it in your app's settings)"]
     if any(c.isspace() or ord(c) < 0x20 for c in client_id):
         return ["the client id must not contain spaces"]
     return []
@@ -374,6 +415,7 @@ def validate(settings: Settings) -> list[str]:
         problems += url_problems(settings.api_base, "the API base")
         if settings.issuer:
             problems += url_problems(settings.issuer, "the issuer")
+        problems += _iss_parameter_problems(settings.iss_parameter, settings.issuer)
     if settings.redirect_uri:
         problems += url_problems(settings.redirect_uri, "the redirect URI")
     return problems + _scope_problems(settings)
@@ -400,7 +442,7 @@ def merge(defaults: dict | None, saved: dict | None) -> Settings:
 # (api_base: a custom server may have no ilert API; an ilert-layout setting without one
 # never passes validation, so it is never saved.)
 _EMPTY_IS_A_CHOICE = frozenset(
-    {"tenant", "redirect_uri", "revoke_url", "info_url", "issuer", "api_base"}
+    {"tenant", "redirect_uri", "revoke_url", "info_url", "issuer", "iss_parameter", "api_base"}
 )
 
 

@@ -97,6 +97,19 @@ LANES: dict[str, tuple[tuple[str, str], tuple[str, str], str]] = {
 }
 _LANE_ORDER = tuple(LANES)
 
+
+def lanes(server: str = "ilert") -> dict[str, tuple[tuple[str, str], tuple[str, str], str]]:
+    """The lanes named after the server in use (``config.server_name``); ilert's by default."""
+    if server == "ilert":
+        return LANES
+    return {
+        PAGE: LANES[PAGE],
+        SIGN_IN: ((server, "sign-in page"), (server, "sign-in"), f"the sign-in page of {server}"),
+        TOKEN: ((server, "token endpoint"), (server, "token"), f"the token endpoint of {server}"),
+        API: ((server, "API"), (server, "API"), f"the API of {server}"),
+    }
+
+
 PHASES = ("authorize", "callback", "exchange", "api", "refresh", "token_info", "revoke")
 OK, REFUSED, FAILED, PENDING = "ok", "refused", "failed", "pending"
 # Outcome -> (colour, stroke-dasharray): the dash pattern and the text label say it too.
@@ -307,15 +320,16 @@ def steps(entries: list[Entry]) -> list[Step]:
     return out
 
 
-def describe_step(step: Step, number: int, total: int) -> str:
+def describe_step(step: Step, number: int, total: int, server: str = "ilert") -> str:
     """The screen-reader text of one arrow (its aria-label)."""
+    named = lanes(server)
     if step.outcome == PENDING:
-        route = f"from {LANES[step.source][2]} to {LANES[step.target][2]}"
+        route = f"from {named[step.source][2]} to {named[step.target][2]}"
         return f"Under way: {step.title}, {route}."
     if step.phase == "error":
         what = f"this page noted an error: {step.detail}"
     else:
-        what = f"from {LANES[step.source][2]} to {LANES[step.target][2]}, {step.detail}"
+        what = f"from {named[step.source][2]} to {named[step.target][2]}, {step.detail}"
     took = f", {step.duration_ms:.0f} ms" if step.duration_ms is not None else ""
     return (
         f"Step {number} of {total}: {step.title}, {what}. Outcome: {step.outcome} "
@@ -355,6 +369,7 @@ def render(
     standalone: bool = False,
     id_prefix: str = "flow-diagram",
     pending: str = "",
+    server: str = "ilert",
 ) -> str:
     """SVG markup of the sequence diagram for ``entries`` (the flow log's list).
 
@@ -365,7 +380,9 @@ def render(
     for export. Each arrow is ``<g class="fd-step fd-OUTCOME" tabindex="0" role="button"
     aria-label="…" data-entry="INDEX">``. ``pending`` (a phase, e.g. "exchange") adds a grey
     arrow at the end for the step under way (``fd-pending``, not focusable: no entry yet).
+    ``server`` names the server's lanes (``config.server_name``).
     """
+    named = lanes(server)
     items = steps(entries)
     total = len(items)
     if pending in _ALL_STEPS:
@@ -392,7 +409,7 @@ def render(
         f' font-family="{escape(FONT)}" font-size="{font}" fill="{TEXT_COLOUR}">'
     )
     out.append(f'<title id="{pid}-title">Sequence diagram of the sign-in flow</title>')
-    lanes_read = ", ".join(name for *_, name in LANES.values())
+    lanes_read = ", ".join(name for *_, name in named.values())
     summary = f"{total} step{'s' if total != 1 else ''}" if total else "No steps yet"
     out.append(
         f'<desc id="{pid}-desc">{escape(summary)}, in order from top to bottom, between '
@@ -403,7 +420,7 @@ def render(
 
     # Lane headers and lifelines.
     out.append('<g class="fd-lanes" aria-hidden="true">')
-    for key, (wide_lines, narrow_lines, _name) in LANES.items():
+    for key, (wide_lines, narrow_lines, _name) in named.items():
         first, second = narrow_lines if narrow else wide_lines
         x = lane_x[key]
         out.append(
@@ -452,7 +469,7 @@ def render(
         room = budget - len(head) - 1
         detail = _fit(step.detail, room, keep_tail=is_http) if room >= 6 else ""  # no "G…"
         line = escape(head)
-        said = escape(describe_step(step, number, total))
+        said = escape(describe_step(step, number, total, server))
         if step.outcome == PENDING:
             out.append(f'<g class="fd-pending fd-{step.phase}" role="img" aria-label="{said}">')
         else:
@@ -508,6 +525,8 @@ def _arrow(x1: float, x2: float, y: float, colour: str, dashes: str) -> str:
     )
 
 
-def export(entries: list[Entry], *, width: float = DEFAULT_WIDTH) -> str:
+def export(entries: list[Entry], *, width: float = DEFAULT_WIDTH, server: str = "ilert") -> str:
     """A standalone SVG document of the diagram (what the Export button downloads)."""
-    return render(entries, width=width, standalone=True, id_prefix="flow-diagram-export")
+    return render(
+        entries, width=width, standalone=True, id_prefix="flow-diagram-export", server=server
+    )

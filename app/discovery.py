@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from app import servers
 from app.config import Settings
+from app.errors import ResponseTooLarge
 from app.flowlog import FlowLog
 from app.http import DEFAULT_TIMEOUT, HttpRequest, Transport
 
@@ -28,16 +29,23 @@ async def discover(
 ) -> tuple[servers.Discovered, str]:
     """The custom-server settings from ``settings.issuer``'s metadata, and where found.
 
-    Tries /.well-known/oauth-authorization-server, then openid-configuration. Raises
+    Tries /.well-known/oauth-authorization-server, then openid-configuration, reading at
+    most ``servers.METADATA_MAX_BYTES`` of each. Raises
     config.SettingsError for an unusable issuer or document (its issuer must be identical),
     MetadataNotFound when no address gave a 200.
     """
     issuer = settings.issuer
     tried: list[str] = []
     for url in servers.metadata_urls(issuer):
-        request = HttpRequest("GET", url, (("Accept", "application/json"),))
+        request = HttpRequest(
+            "GET", url, (("Accept", "application/json"),), max_bytes=servers.METADATA_MAX_BYTES
+        )
         try:
             resp = await transport.send(request, timeout)
+        except ResponseTooLarge:
+            kb = servers.METADATA_MAX_BYTES // 1024
+            tried.append(f"{url}: larger than {kb} kB (a metadata document is a few kB), not read")
+            continue
         except Exception as exc:
             tried.append(f"{url}: no answer ({type(exc).__name__})")
             continue

@@ -1,12 +1,16 @@
 """Every error the app can meet, and the one place that turns it into plain language.
 
 The core raises these types; the page never shows ``str(exc)`` or a traceback, it shows
-``explain(exc)``: a sentence for a person plus a way forward (sign in again, retry, ...).
+``explain(exc, server)``: a sentence for a person plus a way forward (sign in again, retry,
+...), worded after the server in use (``config.server_name``: "ilert" for ilert's layout,
+the issuer's host for another server).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+ILERT = "ilert"  # the server's name when nobody says otherwise (the app's default server)
 
 # Ways forward the page knows how to offer (buttons).
 SIGN_IN = "sign_in"
@@ -103,6 +107,16 @@ class CorsRefused(NetworkError):
     kind = "cors"
 
 
+class CspBlocked(NetworkError):
+    """The page's own Content-Security-Policy (``connect-src``) blocked the request: it was
+    never sent. Not the server's fault: the site's configuration does not name its origin."""
+
+    kind = "csp"
+
+    def __init__(self, url: str = "") -> None:
+        super().__init__(url, "blocked by the page's Content-Security-Policy", sent=False)
+
+
 class HttpError(AppError):
     """An HTTP response the app cannot use."""
 
@@ -124,6 +138,15 @@ class ServerError(HttpError):
     def __init__(self, status: int, retry_after: float, message: str = "") -> None:
         super().__init__(status, message)
         self.retry_after = retry_after
+
+
+class ResponseTooLarge(HttpError):
+    """The answer is larger than the request allows (``HttpRequest.max_bytes``): not read."""
+
+    def __init__(self, url: str, limit: int, status: int = 200) -> None:
+        super().__init__(status, f"larger than {limit} bytes")
+        self.url = url
+        self.limit = limit
 
 
 class MalformedResponse(HttpError):
@@ -175,15 +198,15 @@ class InfoRefused(HttpError):
         self.reason = reason
         self.introspection = introspection
 
-    def explanation(self) -> Explanation:
+    def explanation_for(self, server: str) -> Explanation:
         what = "introspect the access token (RFC 7662)" if self.introspection else "give token info"
-        text = f"The server refused to {what}: HTTP {self.status}"
+        text = f"{server} refused to {what}: HTTP {self.status}"
         text += f" ({self.reason[:200]})." if self.reason else "."
         if self.introspection:
             text += (
-                " RFC 7662 lets a server require credentials for introspection, and a public "
-                "client has only its access token (django-oauth-toolkit accepts it when it "
-                "carries the 'introspection' scope). You are still signed in."
+                " The page asked as a public client (its client id, no secret); this server "
+                "lets only clients with their own credentials introspect, so token info is "
+                "not available here. You are still signed in."
             )
         else:
             text += " You are still signed in; the other functions are not affected."
@@ -246,10 +269,16 @@ class Explanation:
     kind: str = "error"  # a stable name for tests and the flow log
 
 
-def explain(exc: BaseException) -> Explanation:
-    """A message for a person and a way forward, for any exception (unknown ones included)."""
+def explain(exc: BaseException, server: str = ILERT) -> Explanation:
+    """A message for a person and a way forward, for any exception (unknown ones included).
+
+    ``server`` names the server in the message ("ilert", "auth.example.org").
+    """
+    named = getattr(exc, "explanation_for", None)
+    if callable(named):  # errors that explain themselves naming the server (issuer, info)
+        return named(server)
     hook = getattr(exc, "explanation", None)
-    if callable(hook):  # errors that explain themselves (ignored callback, issuer, storage)
+    if callable(hook):  # errors that explain themselves (ignored callback, storage)
         return hook()
     if isinstance(exc, SignInCancelled):
         if exc.reason == "timeout":
@@ -261,14 +290,14 @@ def explain(exc: BaseException) -> Explanation:
         )
     if isinstance(exc, ConsentDenied):
         return Explanation(
-            "You declined access in ilert, so the app is not signed in. "
+            f"You declined access at {server}, so the app is not signed in. "
             "Sign in again and choose Approve if you want to continue.",
             (SIGN_IN,),
             "warning",
             kind="consent_denied",
         )
     if isinstance(exc, AuthorizationError):
-        text = f"ilert did not sign you in ({exc.error})"
+        text = f"{server} did not sign you in ({exc.error})"
         if exc.description:
             text += f": {exc.description}"
         return Explanation(
@@ -278,14 +307,14 @@ def explain(exc: BaseException) -> Explanation:
         )
     if isinstance(exc, StateMissing):
         return Explanation(
-            "The answer from ilert was incomplete (no state), so it was ignored for your "
+            f"The answer from {server} was incomplete (no state), so it was ignored for your "
             "safety. Please sign in again.",
             (SIGN_IN,),
             kind="state_missing",
         )
     if isinstance(exc, StateMismatch):
         return Explanation(
-            "The answer from ilert does not belong to the sign-in started here (state "
+            f"The answer from {server} does not belong to the sign-in started here (state "
             "mismatch), so it was ignored for your safety. Please sign in again.",
             (SIGN_IN,),
             kind="state_mismatch",
@@ -315,29 +344,31 @@ def explain(exc: BaseException) -> Explanation:
         )
     if isinstance(exc, ExchangeUnanswered):
         return Explanation(
-            "Could not finish the sign-in: " + _unreached(exc.cause) + " The sign-in code "
+            "Could not finish the sign-in: " + _unreached(exc.cause, server) + " The sign-in code "
             "works only once and may already have been used, so it is not sent again. "
             "Please sign in again.",
             (SIGN_IN, SETTINGS),
             kind="exchange_unanswered",
         )
+    if isinstance(exc, CspBlocked):
+        return _explain_csp(exc)
     if isinstance(exc, Timeout):
         return Explanation(
-            f"Could not reach ilert: no answer within {exc.seconds:g} seconds, so the request "
+            f"Could not reach {server}: no answer within {exc.seconds:g} seconds, so the request "
             "was stopped. Check your connection, then try again.",
             (RETRY, SETTINGS),
             kind="timeout",
         )
     if isinstance(exc, CorsRefused):
         return Explanation(
-            "Could not reach ilert: the server does not allow this page to call it (CORS). "
+            f"Could not reach {server}: the server does not allow this page to call it (CORS). "
             "Check the addresses in the settings.",
             (RETRY, SETTINGS),
             kind="cors",
         )
     if isinstance(exc, NetworkError):
         return Explanation(
-            "Could not reach ilert: the network is down, the server is not running, or it "
+            f"Could not reach {server}: the network is down, the server is not running, or it "
             "does not allow this page (CORS). Check your connection and the settings, "
             "then try again.",
             (RETRY, SETTINGS),
@@ -345,7 +376,7 @@ def explain(exc: BaseException) -> Explanation:
         )
     if isinstance(exc, RateLimited):
         return Explanation(
-            f"ilert says there were too many requests. Waiting {exc.retry_after:.0f} seconds "
+            f"{server} says there were too many requests. Waiting {exc.retry_after:.0f} seconds "
             "before trying again; you can also retry by hand later.",
             (RETRY,),
             "warning",
@@ -354,14 +385,14 @@ def explain(exc: BaseException) -> Explanation:
         )
     if isinstance(exc, ServerError):
         return Explanation(
-            f"ilert had a problem on its side (HTTP {exc.status}). Trying again in "
+            f"{server} had a problem on its side (HTTP {exc.status}). Trying again in "
             f"{exc.retry_after:.0f} seconds; you can also retry by hand.",
             (RETRY,),
             retry_after=exc.retry_after,
             kind="server_error",
         )
     if isinstance(exc, OAuthError):
-        return _explain_oauth(exc)
+        return _explain_oauth(exc, server)
     if isinstance(exc, InvalidTokenResponse):
         return Explanation(
             f"The server answered the token request, but the answer is not usable: "
@@ -371,10 +402,10 @@ def explain(exc: BaseException) -> Explanation:
         )
     if isinstance(exc, RoleForbidden):
         return Explanation(
-            "Your ilert role does not allow this (the granted scope does cover it; ilert "
-            "refused with HTTP 403"
+            f"Your role at {server} does not allow this (the granted scope does cover it; "
+            f"{server} refused with HTTP 403"
             + (f": {exc.message})." if exc.message else ").")
-            + " Ask an ilert admin for a role with this permission.",
+            + f" Ask an admin of {server} for a role with this permission.",
             (),
             "info",
             kind="role_forbidden",
@@ -385,6 +416,13 @@ def explain(exc: BaseException) -> Explanation:
             "Check the API base and host in the settings, or try again later.",
             (RETRY, SETTINGS),
             kind="non_json",
+        )
+    if isinstance(exc, ResponseTooLarge):
+        return Explanation(
+            f"The answer from {exc.url} is larger than {exc.limit // 1024} kB, so it was not "
+            "read (an answer of this kind is much smaller). Check the address.",
+            (RETRY, SETTINGS),
+            kind="too_large",
         )
     if isinstance(exc, MalformedResponse):
         return Explanation(
@@ -405,14 +443,14 @@ def explain(exc: BaseException) -> Explanation:
     if isinstance(exc, SessionEnded):
         if exc.reason == "revoked":
             text = (
-                "Your ilert session has ended (access was revoked or has expired). "
+                f"Your session with {server} has ended (access was revoked or has expired). "
                 "Everything stored for it was removed. Please sign in again."
             )
         else:
             text = "Your session has ended because the access token expired. Please sign in again."
         return Explanation(text, (SIGN_IN,), "warning", kind="session_ended")
     if isinstance(exc, ApiError):
-        text = f"ilert refused the request (HTTP {exc.status}"
+        text = f"{server} refused the request (HTTP {exc.status}"
         text += f": {exc.message})." if exc.message else ")."
         return Explanation(text + " Reload the data and try again.", (RETRY,), kind="api_error")
     if isinstance(exc, ConfigError):
@@ -442,27 +480,45 @@ def scope_text(name: str, level: str = "r") -> str:
     return str(Grant(name, level))
 
 
-def _unreached(exc: BaseException) -> str:
+def _explain_csp(exc: CspBlocked) -> Explanation:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(exc.url)
+    where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else exc.url
+    return Explanation(
+        f"This page's security policy (Content-Security-Policy, connect-src) does not allow "
+        f"it to connect to {where[:200]}, so the request was not sent. If the address is "
+        'right, the site\'s owner adds it to "allowed_origins" in config.json and runs '
+        "python3 scripts/csp.py (serve.py --config derives the policy by itself; see "
+        "docs/hosting.md). Otherwise check the addresses in the settings.",
+        (SETTINGS, RETRY),
+        kind="csp",
+    )
+
+
+def _unreached(exc: BaseException, server: str) -> str:
+    if isinstance(exc, CspBlocked):
+        return "this page's security policy (CSP) blocked the request, so it was not sent."
     if isinstance(exc, Timeout):
-        return f"ilert did not answer within {exc.seconds:g} seconds."
+        return f"{server} did not answer within {exc.seconds:g} seconds."
     if isinstance(exc, NetworkError):
-        return "ilert could not be reached or the connection broke."
+        return f"{server} could not be reached or the connection broke."
     if isinstance(exc, HttpError):
-        return f"ilert answered with an error (HTTP {exc.status})."
+        return f"{server} answered with an error (HTTP {exc.status})."
     return "something went wrong."
 
 
-def _explain_oauth(exc: OAuthError) -> Explanation:
+def _explain_oauth(exc: OAuthError, server: str) -> Explanation:
     if exc.code == "invalid_grant" and exc.grant == "authorization_code":
         return Explanation(
-            "The sign-in code from ilert has expired or was already used (codes last two "
+            f"The sign-in code from {server} has expired or was already used (codes last two "
             "minutes and work once). Please sign in again.",
             (SIGN_IN,),
             kind="code_invalid",
         )
     if exc.code == "invalid_grant" and exc.grant == "refresh_token":
         return Explanation(
-            "Your ilert session has ended (access was revoked or has expired). "
+            f"Your session with {server} has ended (access was revoked or has expired). "
             "Everything stored for it was removed. Please sign in again.",
             (SIGN_IN,),
             "warning",
@@ -470,14 +526,14 @@ def _explain_oauth(exc: OAuthError) -> Explanation:
         )
     if exc.code == "invalid_scope":
         return Explanation(
-            "ilert does not accept the requested scopes. "
+            f"{server} does not accept the requested scopes. "
             "Fix them in the settings and sign in again.",
             (SETTINGS, SIGN_IN),
             kind="invalid_scope",
         )
     if exc.code in ("invalid_client", "unauthorized_client"):
         return Explanation(
-            "ilert refused this app (client id): you are signed out. Check the client id in "
+            f"{server} refused this app (client id): you are signed out. Check the client id in "
             "the settings, then sign in again.",
             (SIGN_IN, SETTINGS),
             kind="invalid_client",

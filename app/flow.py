@@ -75,6 +75,7 @@ class Event:
     name: str
     error: BaseException | None = None
     can_refresh: bool = False  # the session holds a refresh token
+    server: str = errors.ILERT  # the server's name in notices (config.server_name)
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,8 @@ def exchange_retryable(exc: BaseException) -> bool:
     return isinstance(exc, errors.NetworkError) and exc.sent is False
 
 
-def _notice(exc: BaseException | None) -> errors.Explanation | None:
-    return None if exc is None else errors.explain(exc)
+def _notice(exc: BaseException | None, server: str) -> errors.Explanation | None:
+    return None if exc is None else errors.explain(exc, server)
 
 
 def step(state: str, event: Event) -> Decision:
@@ -129,10 +130,10 @@ def step(state: str, event: Event) -> Decision:
         return Decision(state, ignored=True)
     if name == CALLBACK_FAILED:
         if state in (SIGNED_IN, REFRESHING):  # an unusable redirect: stay signed in
-            return Decision(state, notice=_notice(exc))
+            return Decision(state, notice=_notice(exc, event.server))
         if state == EXCHANGING:
             return Decision(state, ignored=True)
-        return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc))
+        return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc, event.server))
     if name == EXCHANGED:
         if state == EXCHANGING:
             return Decision(SIGNED_IN, send=LOAD_DATA, view="signed_in")
@@ -142,14 +143,19 @@ def step(state: str, event: Event) -> Decision:
             return Decision(state, ignored=True)
         if exc is not None and exchange_retryable(exc):
             return Decision(
-                SIGNED_OUT, view="signed_out", notice=_notice(exc), retry=RETRY_EXCHANGE
+                SIGNED_OUT,
+                view="signed_out",
+                notice=_notice(exc, event.server),
+                retry=RETRY_EXCHANGE,
             )
         if isinstance(exc, (errors.NetworkError, errors.ServerError, errors.RateLimited)):
             # an answer was lost or was an error: the code may be spent; never re-send it
             return Decision(
-                SIGNED_OUT, view="signed_out", notice=_notice(errors.ExchangeUnanswered(exc))
+                SIGNED_OUT,
+                view="signed_out",
+                notice=_notice(errors.ExchangeUnanswered(exc), event.server),
             )
-        return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc))
+        return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc, event.server))
     if name == RESUMED:
         if state in (SIGNED_OUT, ENDED):
             return Decision(SIGNED_IN, send=LOAD_DATA, view="signed_in")
@@ -159,7 +165,9 @@ def step(state: str, event: Event) -> Decision:
             if event.can_refresh:
                 return Decision(REFRESHING, send=SEND_REFRESH)
             return Decision(
-                ENDED, view="signed_out", notice=_notice(errors.SessionEnded("expired"))
+                ENDED,
+                view="signed_out",
+                notice=_notice(errors.SessionEnded("expired"), event.server),
             )
         return Decision(state, ignored=True)  # refreshing: join the running refresh
     if name == REFRESHED:
@@ -170,13 +178,13 @@ def step(state: str, event: Event) -> Decision:
         if state not in (SIGNED_IN, REFRESHING):
             return Decision(state, ignored=True)
         if exc is not None and ends_session(exc):
-            return Decision(ENDED, view="signed_out", notice=_notice(exc))
+            return Decision(ENDED, view="signed_out", notice=_notice(exc, event.server))
         if name == REFRESH_FAILED:
-            return Decision(SIGNED_IN, notice=_notice(exc), retry=RETRY_REFRESH)
-        return Decision(SIGNED_IN, notice=_notice(exc), retry=RETRY_LOAD)
+            return Decision(SIGNED_IN, notice=_notice(exc, event.server), retry=RETRY_REFRESH)
+        return Decision(SIGNED_IN, notice=_notice(exc, event.server), retry=RETRY_LOAD)
     if name == CANCELLED:
         if state == REDIRECTING:
-            return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc))
+            return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc, event.server))
         return Decision(state, ignored=True)
     # SIGN_OUT
     if state in (SIGNED_IN, REFRESHING):

@@ -21,6 +21,8 @@ class HttpRequest:
     url: str
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes | None = None
+    # Read at most this many bytes of the answer (None: all); more is ResponseTooLarge.
+    max_bytes: int | None = None
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()

@@ -115,20 +115,16 @@ def token_info_request(url: str, access_token: str) -> HttpRequest:
 
 
 def introspection_request(url: str, client_id: str, access_token: str) -> HttpRequest:
-    """RFC 7662: the token, its type, and who asks (a public client: its client_id).
+    """RFC 7662: the token, its type, and who asks: a public client names itself by its
+    ``client_id`` in the form (its whole client authentication, RFC 6749 §2.3).
 
-    The server may require the caller to authenticate; a public client has no secret, so
-    the access token itself is offered as Bearer (RFC 7662 §2.1 allows "a separate OAuth
-    2.0 access token"; a server that does not accept it answers 401/403).
+    No ``Authorization`` header: introspection authenticates the *client*, and the token
+    being introspected is not a credential for that; a strict server answers a Bearer header
+    there with 400 (only HTTP Basic is client authentication). A server that wants more than
+    a public client can give answers 401/403, which the page says as a refusal.
     """
-    request = _form(
+    return _form(
         url, {"token": access_token, "token_type_hint": "access_token", "client_id": client_id}
-    )
-    return HttpRequest(
-        request.method,
-        request.url,
-        (*request.headers, ("Authorization", f"Bearer {access_token}")),
-        request.body,
     )
 
 

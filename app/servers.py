@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from app.config import (
     INFO_INTROSPECTION,
     INFO_TOKEN_INFO,
+    ISS_REQUIRED,
     SERVER_CUSTOM,
     SERVER_ILERT,
     Endpoints,
@@ -32,8 +33,14 @@ ILERT_TENANT = "ilert_tenant"
 EMULATOR = "emulator"
 CUSTOM = "custom"
 
+METADATA_MAX_BYTES = 256 * 1024  # a metadata document is a few kB; a larger one is not read
 WELL_KNOWN_OAUTH = "/.well-known/oauth-authorization-server"  # RFC 8414
 WELL_KNOWN_OIDC = "/.well-known/openid-configuration"  # OpenID Connect Discovery
+
+
+# ilert publishes no issuer: an `iss` on its answers is checked against the sign-in host's
+# origin (callback.accepted_issuers), and none is required.
+_NO_ISSUER = (("issuer", ""), ("iss_parameter", ""))
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,7 @@ def _emulator_values(defaults: dict | None) -> tuple[tuple[str, str], ...]:
             values.append(("client_id", base.client_id))
     else:
         values = [("ilert_host", EMULATOR_URL), ("api_base", EMULATOR_URL + "/api")]
-    return (("server", SERVER_ILERT), ("tenant", ""), ("issuer", ""), *values)
+    return (("server", SERVER_ILERT), ("tenant", ""), *_NO_ISSUER, *values)
 
 
 def presets(defaults: dict | None = None) -> tuple[Preset, ...]:
@@ -63,7 +70,7 @@ def presets(defaults: dict | None = None) -> tuple[Preset, ...]:
         ("server", SERVER_ILERT),
         ("ilert_host", ILERT_HOST),
         ("api_base", ILERT_API_BASE),
-        ("issuer", ""),
+        *_NO_ISSUER,
     )
     return (
         Preset(ILERT, "ilert", "app.ilert.com and api.ilert.com", (*ilert, ("tenant", ""))),
@@ -167,6 +174,24 @@ def metadata_urls(issuer: str) -> list[str]:
     return [oauth, oidc]
 
 
+# The fields "Fill from issuer" sets (besides the issuer and the server kind).
+FILLED_FIELDS = (
+    "authorize_url",
+    "token_url",
+    "revoke_url",
+    "info_url",
+    "info_kind",
+    "iss_parameter",
+)
+
+
+def unfilled(current: Settings, before: Settings) -> Settings:
+    """The form after a failed fill: the filled fields as they were before the first
+    unsaved fill (what the user typed, or the saved settings), everything else as it is
+    now. So a failed fill never leaves another issuer's endpoints next to this issuer."""
+    return replace(current, **{name: getattr(before, name) for name in FILLED_FIELDS})
+
+
 @dataclass(frozen=True)
 class Discovered:
     settings: Settings  # a custom-server setting, validated like typed input
@@ -230,6 +255,12 @@ def from_metadata(
     problems = [p for p in endpoints.validate() if "client id" not in p]
     if problems:
         raise SettingsError(problems)
+    # RFC 9207 §3: a server that says it always sends `iss` has an answer without one refused.
+    iss = (
+        ISS_REQUIRED
+        if metadata.get("authorization_response_iss_parameter_supported") is True
+        else ""
+    )
     notes = []
     if not isinstance(methods, list):
         notes.append("the server does not say whether it supports PKCE (S256 is used anyway)")
@@ -247,5 +278,6 @@ def from_metadata(
         info_kind=endpoints.info_kind,
         api_base=endpoints.api_base,
         issuer=issuer,
+        iss_parameter=iss,
     )
     return Discovered(new, tuple(notes))

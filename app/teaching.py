@@ -79,6 +79,30 @@ class Lesson(NamedTuple):
         return "\n".join(lines)
 
 
+_ILERT_WORD = re.compile(r"\bilert\b")
+
+
+def named(lesson: Lesson, server: str) -> Lesson:
+    """The lesson about another server: its name for "ilert" in the explanations (titles,
+    texts, headings, notes; never in a value shown, which is what the server sent)."""
+    if server == "ilert":
+        return lesson
+
+    def say(text: str) -> str:
+        return _ILERT_WORD.sub(server, text)
+
+    sections = tuple(
+        Section(
+            say(s.heading),
+            tuple(Row(r.key, r.name, r.value, say(r.note)) for r in s.rows),
+            say(s.note),
+            s.check,
+        )
+        for s in lesson.sections
+    )
+    return lesson._replace(title=say(lesson.title), text=say(lesson.text), sections=sections)
+
+
 # --- the one gate for secrets --------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 
-from app.errors import NetworkError, Timeout
+from app.errors import NetworkError, ResponseTooLarge, Timeout
 from app.http import DEFAULT_TIMEOUT, HttpRequest, HttpResponse
 
 
@@ -26,11 +26,12 @@ def send_blocking(request: HttpRequest, timeout: float = DEFAULT_TIMEOUT) -> Htt
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            status, headers, data = resp.status, resp.headers.items(), resp.read()
+            status, headers = resp.status, resp.headers.items()
+            data = _read(resp, request)
     except urllib.error.HTTPError as err:  # CPython: 4xx/5xx arrive as exceptions
         status, headers = err.code, (err.headers.items() if err.headers else [])
         try:
-            data = err.read()
+            data = _read(err, request)
         except OSError:
             data = b""
         finally:
@@ -54,6 +55,16 @@ def send_blocking(request: HttpRequest, timeout: float = DEFAULT_TIMEOUT) -> Htt
         raise NetworkError(request.url, "no response")
     elapsed = (time.perf_counter() - started) * 1000
     return HttpResponse(status, {k.lower(): v for k, v in headers}, data, elapsed)
+
+
+def _read(resp: object, request: HttpRequest) -> bytes:
+    """The body, or ResponseTooLarge past ``request.max_bytes`` (the rest is never read)."""
+    if request.max_bytes is None:
+        return resp.read()
+    data = resp.read(request.max_bytes + 1)
+    if len(data) > request.max_bytes:
+        raise ResponseTooLarge(request.url, request.max_bytes, getattr(resp, "status", 200))
+    return data
 
 
 class UrllibTransport:

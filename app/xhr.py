@@ -32,4 +32,23 @@ async def load_transport() -> object:
     pyodide_http.patch_all()
     from app.transport import UrllibTransport
 
-    return UrllibTransport(blocking=True)
+    return PolicyAwareTransport(UrllibTransport(blocking=True))
+
+
+class PolicyAwareTransport:
+    """A failed XHR the page's own CSP blocked is said as such (as ``app.fetch`` does)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+    async def send(self, request: object, timeout: float) -> object:
+        from app.errors import CspBlocked, NetworkError
+
+        try:
+            return await self.inner.send(request, timeout)
+        except NetworkError as exc:
+            from app.fetch import blocked_by_page_policy
+
+            if blocked_by_page_policy(request.url):
+                raise CspBlocked(request.url) from exc
+            raise

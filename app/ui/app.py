@@ -12,6 +12,7 @@ import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from app import browser as b
 from app import config, errors, flow, storage
@@ -76,6 +77,7 @@ class App:
         self.net, net_dropped = settings_ui.saved_net(local_store)
         self.dropped = loaded.dropped + ((net_dropped,) if net_dropped else ())
         self.picker = None  # the scope picker, built with the settings form
+        self.before_fill = None  # the form before the first unsaved "Fill from issuer"
         self.confirmed: set[tuple[str, ...]] = set()  # unvouched hosts confirmed on this page
         self.log = FlowLog()
         log_view.restore(self.log, self.session_store)
@@ -152,6 +154,13 @@ class App:
 
     def has_stored_session(self) -> bool:
         return self.session_store.get(TOKENS_KEY) is not None
+
+    def server_name(self) -> str:
+        """The server's name in messages: the session's server while there is one, else the
+        settings' ("ilert" for ilert's layout, another server by its issuer's host)."""
+        session = self._session
+        bound = session.endpoints if session is not None and session.signed_in else None
+        return config.server_name(bound or self.settings.endpoints())
 
     # --- boot ----------------------------------------------------------------------------
 
@@ -236,7 +245,7 @@ class App:
             from app import teaching
             from app.ui import teaching_view
 
-            await teaching_view.pause(teaching.lesson(phase))
+            await teaching_view.pause(teaching.lesson(phase), self.server_name())
 
     def on_teaching_change(self, event: object) -> None:
         from app.ui import teaching_view
@@ -252,7 +261,7 @@ class App:
     # --- the state machine's decisions ------------------------------------------------
 
     def decide(self, event: Event) -> flow.Decision:
-        decision = flow.step(self.state, event)
+        decision = flow.step(self.state, replace(event, server=self.server_name()))
         if not decision.ignored:
             self.state = decision.state
         return decision
@@ -295,7 +304,7 @@ class App:
         return on_event
 
     def log_error(self, exc: BaseException) -> None:
-        ex = errors.explain(exc)
+        ex = errors.explain(exc, self.server_name())
         if ex.kind == "unexpected":
             detail = "".join(traceback.format_exception(exc)[-3:])
             self.log.error(f"Unexpected error: {type(exc).__name__}", detail=detail[-800:])
@@ -309,15 +318,16 @@ class App:
             self.carry_out(self.decide(Event(flow.API_FAILED, exc)), retry)
         else:
             self.retry = ("retry", "Trying again", retry) if retry else None
-            self.show(errors.explain(exc))
+            self.show(errors.explain(exc, self.server_name()))
 
     def show(self, ex: errors.Explanation | None) -> None:
         self.load_notice = False
-        notices.show(ex, retry=self.retry is not None, signing_in=self.state == flow.REDIRECTING)
+        no_sign_in = self.state in (flow.REDIRECTING, flow.SIGNED_IN, flow.REFRESHING)
+        notices.show(ex, retry=self.retry is not None, signing_in=no_sign_in)
 
     def schedule_retry(self, seconds: float) -> None:
         b.clear_timeout(self.retry_timer)
-        self.log.step(f"Will retry in {seconds:.0f} s (back-off; ilert sends no Retry-After)")
+        self.log.step(f"Will retry in {seconds:.0f} s (back-off)")
         self.retry_timer = b.set_timeout(lambda: self.safe(self.retry_now), seconds * 1000)
 
     def retry_now(self) -> None:
@@ -379,7 +389,7 @@ class App:
 
     def on_pageshow(self, event: object) -> None:
         if getattr(event, "persisted", False) and self.state == flow.REDIRECTING:
-            self.state = flow.SIGNED_OUT  # back from ilert via the bfcache
+            self.state = flow.SIGNED_OUT  # back from the sign-in page via the bfcache
             b.by_id("sign-in").disabled = False
             notices.status("")
 
@@ -469,24 +479,24 @@ class App:
             label = "Read, then press Continue"
             self.actions.start("sign-in", label, lambda: go(url), cancellable=False)
             return
-        self.go_to_ilert(url)
+        self.go_to_server(url)
 
     async def teach_then_go(self, url: str) -> None:
         from app import teaching
         from app.ui import teaching_view
 
-        await teaching_view.pause(teaching.authorize_lesson(url))
-        self.go_to_ilert(url)
+        await teaching_view.pause(teaching.authorize_lesson(url), self.server_name())
+        self.go_to_server(url)
 
-    def go_to_ilert(self, url: str) -> None:
+    def go_to_server(self, url: str) -> None:
+        server = self.server_name()
         self.log.step(
-            "Sign-in started: new PKCE verifier and state stored in this tab; going to ilert",
+            f"Sign-in started: new PKCE verifier and state stored in this tab; going to {server}",
             phase="authorize",
             authorize_url=url,
             tenant=self.settings.tenant or "(none)",
         )
-        where = config.origin(self.settings.endpoints().authorize) if self.settings.custom else ""
-        notices.status(f"Going to {where or 'ilert'} to sign in…")
+        notices.status(f"Going to {server} to sign in…")
         b.navigate(url)
 
     def sign_in_popup(self) -> bool:
@@ -514,11 +524,12 @@ class App:
         """The redirect back: check it, exchange the code exactly once, then load data."""
         from app import callback
 
+        server = self.server_name()
         if "error" in params:  # its text only once it is known to answer our sign-in
-            self.log.step("Back from ilert with an error", phase="callback")
+            self.log.step(f"Back from {server} with an error", phase="callback")
         else:
             self.log.step(
-                "Back from ilert with a code; code and state removed from the address bar",
+                f"Back from {server} with a code; code and state removed from the address bar",
                 phase="callback",
             )
         stored_state = None
@@ -527,7 +538,7 @@ class App:
             if self.teaching:  # read before handle() deletes it; shown once compared
                 attempt = storage.peek_attempt(self.session_store)
                 stored_state = attempt.state if attempt is not None else None
-            result = callback.handle(params, self.session_store, self.settings.issuer)
+            result = callback.handle(params, self.session_store, self.settings.endpoints())
         except errors.CallbackError as exc:
             if isinstance(exc, callback.IgnoredCallback):  # not ours: not the server's words
                 self.log.step("Error link ignored: it belongs to no sign-in of this tab")
@@ -539,6 +550,8 @@ class App:
             if signed_in and self.state == flow.SIGNED_OUT:
                 self.carry_out(self.decide(Event(flow.RESUMED)))
             self.carry_out(self.decide(Event(flow.CALLBACK_FAILED, exc)))
+            if signed_in:  # about that answer, not this session: over with the next action
+                notices.passing()
             return
         self.log.step("State matches this tab's sign-in; verifier taken and deleted from storage")
         self.decide(Event(flow.CALLBACK))
@@ -547,7 +560,7 @@ class App:
             from app.ui import teaching_view
 
             lesson = teaching.callback_lesson(params, stored_state, state_checked=True)
-            await teaching_view.pause(lesson)
+            await teaching_view.pause(lesson, self.server_name())
         # The code goes to the server the sign-in was started with, whatever the settings.
         endpoints = result.endpoints or self.settings.endpoints()
         await self.exchange(result.code, result.verifier, result.redirect_uri, endpoints)
@@ -564,7 +577,7 @@ class App:
             tokens=tokens.to_dict() if tokens is not None else None,
             spent=True,
         )
-        await teaching_view.pause(lesson)
+        await teaching_view.pause(lesson, self.server_name())
 
     async def exchange(
         self, code: str, verifier: str, redirect_uri: str, endpoints: config.Endpoints
@@ -704,6 +717,7 @@ class App:
             from app.ui import tab_sync
 
             await self.teach("revoke")
+            server = self.server_name()  # the session's, before it ends
             had_refresh = self.session.can_refresh
             await tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
             decision = self.decide(Event(flow.SIGN_OUT))
@@ -713,13 +727,13 @@ class App:
             if not had_refresh:
                 text = (
                     "Signed out: everything stored for the session was removed. The access "
-                    "token stays valid at ilert until it expires (ilert revokes refresh "
-                    "tokens only)."
+                    f"token stays valid at {server} until it expires (only refresh tokens are "
+                    "revoked)."
                 )
             elif failure is None:
                 text = (
-                    "Signed out: the refresh token was revoked at ilert and everything stored "
-                    "for the session was removed."
+                    f"Signed out: the refresh token was revoked at {server} and everything "
+                    "stored for the session was removed."
                 )
             elif isinstance(failure, errors.NotOffered):
                 text = (
@@ -728,14 +742,14 @@ class App:
                 )
             elif isinstance(failure, errors.NetworkError):
                 text = (
-                    "Signed out here, but ilert could not be reached to revoke the refresh "
-                    "token; you can remove the app's access in ilert's settings."
+                    f"Signed out here, but {server} could not be reached to revoke the refresh "
+                    f"token; you can remove the app's access in your account at {server}."
                 )
             else:
                 text = (
-                    "Signed out here, but the server refused to revoke the refresh token ("
+                    f"Signed out here, but {server} refused to revoke the refresh token ("
                     + str(failure)[:200]
-                    + "); you can remove the app's access in ilert's settings."
+                    + f"); you can remove the app's access in your account at {server}."
                 )
             self.log.step("Signed out", refresh_token_revoked=failure is None and had_refresh)
             notices.status(text)
@@ -746,7 +760,10 @@ class App:
 
     def load_data(self) -> None:
         self.actions.start(
-            "load-data", "Loading your ilert data", self._load_data, button="reload-data"
+            "load-data",
+            f"Loading your data from {self.server_name()}",
+            self._load_data,
+            button="reload-data",
         )
 
     async def _load_data(self) -> None:
@@ -757,12 +774,14 @@ class App:
         await self.teach("api")
         failures = await panels.load_all(self)
         if not failures:
-            notices.status("Your ilert data is up to date.")
+            notices.status(f"Y{your_data(self.server_name())[1:]} is up to date.")
             if self.load_notice and self.state == flow.SIGNED_IN:
                 self.load_notice = False
                 self.show(None)  # the failure it told of is over
             return
-        notices.status("Some of your ilert data could not be loaded; see the panels.")
+        notices.status(
+            f"Some of {your_data(self.server_name())} could not be loaded; see the panels."
+        )
         self.log_error(failures[0])
 
         async def again() -> None:
@@ -770,3 +789,8 @@ class App:
 
         self.carry_out(self.decide(Event(flow.API_FAILED, failures[0])), again)
         self.load_notice = True
+
+
+def your_data(server: str) -> str:
+    """ "your ilert data" for ilert, "your data from auth.example.org" for another server."""
+    return "your ilert data" if server == errors.ILERT else f"your data from {server}"

@@ -193,7 +193,12 @@ class DiagramView:
         self.scheduled = False
         focused = self._focused_index()
         self.width = self._width()
-        markup = self.diagram.render(self.log.entries, width=self.width, pending=self.last_pending)
+        markup = self.diagram.render(
+            self.log.entries,
+            width=self.width,
+            pending=self.last_pending,
+            server=self.app.server_name(),
+        )
         doc = b.window.DOMParser.new().parseFromString(markup, _SVG_TYPE)
         if b.optional(doc.querySelector("parsererror")) is not None:
             self.scroll.replaceChildren(b.el("p", "The diagram could not be drawn."))
@@ -213,7 +218,9 @@ class DiagramView:
         """Tell a screen reader about the newest arrow (the SVG itself is re-created)."""
         items = self.diagram.steps(self.log.entries)
         if len(items) > self.announced and items:
-            self.live.textContent = self.diagram.describe_step(items[-1], len(items), len(items))
+            self.live.textContent = self.diagram.describe_step(
+                items[-1], len(items), len(items), self.app.server_name()
+            )
         self.announced = len(items)
 
     def _arrow(self, index: int) -> object | None:
@@ -280,7 +287,7 @@ class DiagramView:
         """Download the diagram as a standalone SVG file (a blob URL, revoked at once)."""
         import js
 
-        text = self.diagram.export(self.log.entries)
+        text = self.diagram.export(self.log.entries, server=self.app.server_name())
         blob = js.Blob.new([text], _object(type=_SVG_TYPE))
         url = str(js.URL.createObjectURL(blob))
         link = b.el("a", href=url, download=EXPORT_NAME)

@@ -22,10 +22,14 @@ def status_text() -> str:
 
 
 def show(ex: errors.Explanation | None, retry: bool = False, signing_in: bool = False) -> None:
-    """Show ``ex`` (None hides the box); Retry only when something may be retried."""
+    """Show ``ex`` (None hides the box); Retry only when something may be retried.
+
+    ``signing_in``: no "Sign in again" (a sign-in is under way, or the tab is signed in).
+    """
     box = b.by_id("notice")
     actions = b.by_id("notice-actions")
     b.clear(actions)
+    box.removeAttribute("data-passing")
     if ex is None:
         box.hidden = True
         box.removeAttribute("data-kind")
@@ -124,13 +128,25 @@ def offer_sign_out(text: str) -> None:
     box.hidden = False
 
 
+def passing() -> None:
+    """The notice shown is over once the user does something else (a refused sign-in answer
+    in a tab whose session goes on: it is not about that session)."""
+    box = b.by_id("notice")
+    if not box.hidden:
+        box.setAttribute("data-passing", "")
+
+
 def drop_stale() -> None:
     """A new action starts: an information note about the previous one is over.
 
-    (Errors and warnings with a way forward stay until acted on or replaced.)
+    (Errors and warnings with a way forward stay until acted on or replaced, unless marked
+    ``passing``.)
     """
     box = b.by_id("notice")
+    if box.hidden:
+        return
     has_choice = b.by_id("notice-actions").childElementCount > 0  # a question stays open
-    if not box.hidden and not has_choice and "info" in str(box.className).split():
+    info = not has_choice and "info" in str(box.className).split()
+    if info or box.hasAttribute("data-passing"):
         show(None)
     status("")

@@ -29,7 +29,7 @@ async def load_one(app, module) -> BaseException | None:
         notices.not_granted(panel, exc.scope, exc.level)
     except Exception as exc:
         b.clear(panel)
-        notices.inline(panel, errors.explain(exc))
+        notices.inline(panel, errors.explain(exc, app.server_name()))
         return exc
     finally:
         panel.removeAttribute("aria-busy")
@@ -42,12 +42,11 @@ def for_server(endpoints) -> tuple:
     The panels are built for ilert's API; another server may serve an ilert-shaped
     ``/users/current`` under its API base (then the profile shows), nothing else.
     """
-    from app.config import INFO_TOKEN_INFO, TOKEN_PATH
+    from app.config import ilert_layout
 
-    api = endpoints.api_base.rstrip("/")
-    if not api:
+    if not endpoints.api_base.rstrip("/"):
         return ()
-    if endpoints.token == api + TOKEN_PATH and endpoints.info_kind == INFO_TOKEN_INFO:
+    if ilert_layout(endpoints):
         return PANELS
     return (profile,)
 

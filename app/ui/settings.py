@@ -22,6 +22,7 @@ FIELDS = (
     "revoke_url",
     "info_url",
     "info_kind",
+    "iss_parameter",
 )
 
 
@@ -163,6 +164,7 @@ def save(app, event: object) -> None:
     )
     app.apply_settings(new, net)
     storage.set_json(app.local_store, SETTINGS_KEY, config.saved_diff(app.defaults, new))
+    app.before_fill = None  # what was filled is saved now
     if net == NetSettings():
         app.local_store.remove(TRANSPORT_KEY)
     else:
@@ -185,6 +187,7 @@ def reset(app) -> None:
     app.local_store.remove(SETTINGS_KEY)
     app.local_store.remove(TRANSPORT_KEY)
     app.apply_settings(config.merge(app.defaults, None), NetSettings())
+    app.before_fill = None
     draw(app)
     b.by_id("issuer-notes").hidden = True
     hide_problems()
@@ -200,21 +203,31 @@ async def fill_from_issuer(app) -> None:
     """RFC 8414 metadata of the issuer typed in: fill the custom-server fields from it.
 
     Tries /.well-known/oauth-authorization-server, then openid-configuration; the document
-    is validated (its issuer must be identical) before anything is filled in.
+    (at most ``servers.METADATA_MAX_BYTES``) is validated (its issuer must be identical)
+    before anything is filled in. A failed fill puts the filled fields back as they were
+    before the first unsaved fill (``servers.unfilled``).
     """
+    from app import servers
     from app.discovery import MetadataNotFound, discover
 
     notes = b.by_id("issuer-notes")
     hide_problems()
     notes.hidden = True
     current = form_settings(app)
+    if app.before_fill is None:
+        app.before_fill = current
+
+    def failed(problems: list[str]) -> None:
+        draw_fields(app, servers.unfilled(form_settings(app), app.before_fill))
+        show_problems(problems)
+
     try:
         found, url = await discover(current, app.transport, app.net.timeout, app.log)
     except config.SettingsError as exc:
-        show_problems(exc.problems)
+        failed(exc.problems)
         return
     except MetadataNotFound as exc:
-        show_problems(
+        failed(
             [
                 "no metadata found for this issuer ("
                 + "; ".join(exc.tried)

@@ -62,7 +62,9 @@ class PopupSignIn:
         if storage.peek_attempt(app.session_store) is None:
             # Cancelled when the window looked closed: the answer came after all.
             storage.save_attempt(app.session_store, self.attempt)
-        app.log.step(f"The sign-in window handed back ilert's answer ({via}) and was closed")
+        app.log.step(
+            f"The sign-in window handed back {app.server_name()}'s answer ({via}) and was closed"
+        )
         app.show(None)  # a "cancelled" shown when the window only looked closed is over
         app.actions.start(
             "sign-in",
@@ -144,5 +146,7 @@ def start(app, settings, timeout_s: float) -> bool:
         authorize_url=url,
         tenant=settings.tenant or "(none)",
     )
-    notices.status("Sign in with ilert in the window that opened…")
+    notices.status(
+        f"Sign in with {app.server_name()} in the window that opened… (closing it cancels)"
+    )
     return True

@@ -82,11 +82,15 @@ def _panel(lesson) -> tuple[object, object]:
     return panel, button
 
 
-async def pause(lesson) -> None:
-    """Show ``lesson`` and wait for Continue (the page stays usable meanwhile)."""
+async def pause(lesson, server: str = "ilert") -> None:
+    """Show ``lesson`` and wait for Continue (the page stays usable meanwhile); worded
+    after ``server`` (config.server_name)."""
     from pyodide.ffi import create_proxy
 
+    from app import teaching
     from app.ui.diagram_view import ensure_stylesheet
+
+    lesson = teaching.named(lesson, server)
 
     ensure_stylesheet()
     old = b.optional(b.by_id(PANEL_ID))

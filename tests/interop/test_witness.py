@@ -219,27 +219,39 @@ def test_introspection_and_who_may_call_it(oauth_user: HttpUser) -> None:
     assert server.introspect(tokens["refresh_token"]) == {"active": False}  # access tokens only
     assert server.introspect("no-such-token") == {"active": False}
 
-    # A public client cannot authenticate; a bearer token without `introspection` is refused.
-    for headers, extra in (
-        ({}, {}),
-        ({}, {"client_id": server.client_id}),
-        ({"Authorization": f"Bearer {tokens['access_token']}"}, {}),
-    ):
-        denied = request(
+    # Client authentication as strict servers have it: nothing → 403; any scheme but
+    # Basic → 400 (the token itself is no client credential); a public client names itself
+    # with client_id in the form and learns about its own tokens only.
+    nothing = request(server.introspection_url, data={"token": tokens["access_token"]})
+    assert (nothing.status, nothing.body) == (403, b"")
+    for scheme_token in (tokens["access_token"], own_token(server)):
+        bearer = request(
             server.introspection_url,
-            data={"token": tokens["access_token"], **extra},
-            headers=headers,
+            data={"token": tokens["access_token"], "client_id": server.client_id},
+            headers={"Authorization": f"Bearer {scheme_token}"},
         )
-        assert (denied.status, denied.body) == (403, b"")
-    # A token granted the `introspection` scope may introspect (itself or another).
-    own = sign_in(HttpUser(server), scope="profile introspection")
-    allowed = request(
+        assert bearer.status == 400
+        assert bearer.json() == {
+            "error": "invalid_request",
+            "error_description": "invalid authorization header value format",
+        }
+    public = request(
         server.introspection_url,
-        data={"token": tokens["access_token"]},
-        headers={"Authorization": f"Bearer {own['access_token']}", "Origin": ORIGIN},
+        data={"token": tokens["access_token"], "client_id": server.client_id},
+        headers={"Origin": ORIGIN},
     )
-    assert allowed.status == 200 and allowed.json()["active"] is True
-    assert allowed.headers["access-control-allow-origin"] == ORIGIN
+    assert public.status == 200 and public.json()["active"] is True
+    assert public.headers["access-control-allow-origin"] == ORIGIN
+    other = server.register_client([DEMO_REDIRECT_URI], client_id="another-public-client")
+    foreign = request(
+        server.introspection_url, data={"token": tokens["access_token"], "client_id": other}
+    )
+    assert (foreign.status, foreign.json()) == (200, {"active": False})
+
+
+def own_token(server: WitnessServer) -> str:
+    """An access token granted the `introspection` scope (DOT's own bearer rule, now 400)."""
+    return sign_in(HttpUser(server), scope="profile introspection")["access_token"]
 
 
 def test_profile_endpoint_with_bearer_errors(oauth_user: HttpUser) -> None:

@@ -148,28 +148,101 @@ def test_iss_must_equal_the_configured_issuer() -> None:
     store, attempt = begin(with_issuer)
     with pytest.raises(callback.IssuerMismatch) as info:
         callback.handle(
-            {"code": "abc", "state": attempt.state, "iss": "https://evil.example"},
-            store,
-            expected_issuer="https://auth.example.org",
+            {"code": "abc", "state": attempt.state, "iss": "https://evil.example"}, store
         )
     assert storage.peek_attempt(store) is None  # the sign-in stops: no exchange
-    text = info.value.explanation().message
+    text = explain(info.value, "auth.example.org").message
     assert "https://evil.example" in text and "https://auth.example.org" in text
+    assert "auth.example.org (https://auth.example.org)" in text
     store, attempt = begin(with_issuer)
     result = callback.handle(
-        {"code": "abc", "state": attempt.state, "iss": "https://auth.example.org"},
-        store,
-        expected_issuer="https://auth.example.org",
+        {"code": "abc", "state": attempt.state, "iss": "https://auth.example.org"}, store
     )
     assert result.code == "abc"
 
 
-def test_iss_without_a_configured_issuer_is_refused_and_absent_iss_passes() -> None:
-    store, attempt = begin()
+ILERT = Settings(client_id="c", scope="profile")  # the ilert preset: no issuer published
+TENANT = replace(ILERT, tenant="acme")
+
+
+@pytest.mark.parametrize(
+    ("settings", "iss"),
+    [
+        (ILERT, "https://app.ilert.com"),
+        (ILERT, "https://app.ilert.com/"),
+        (TENANT, "https://acme.ilert.com"),
+        (SETTINGS, "http://localhost:4598"),  # the emulator
+    ],
+)
+def test_issuer_less_ilert_accepts_the_sign_in_hosts_origin(settings: Settings, iss: str) -> None:
+    # RFC 9207 §2.4: the issuer of the server the request was sent to. ilert publishes none,
+    # so its authorization server's origin (where the sign-in went) stands for it.
+    store, attempt = begin(settings)
+    result = callback.handle({"code": "abc", "state": attempt.state, "iss": iss}, store)
+    assert result.code == "abc"
+
+
+@pytest.mark.parametrize(
+    ("settings", "iss"),
+    [
+        (ILERT, "https://api.ilert.com"),  # not where the sign-in went
+        (ILERT, "https://evil.example"),
+        (ILERT, "ilert"),  # the `iss` claim of ilert's tokens is not an issuer URL
+        (ILERT, "https://app.ilert.com/api"),
+        (TENANT, "https://app.ilert.com"),  # the sign-in went to the tenant's host
+        (SETTINGS, "http://localhost:4599"),
+    ],
+)
+def test_issuer_less_ilert_refuses_any_other_iss(settings: Settings, iss: str) -> None:
+    store, attempt = begin(settings)
     with pytest.raises(callback.IssuerMismatch) as info:
-        callback.handle({"code": "abc", "state": attempt.state, "iss": "https://x.example"}, store)
-    assert "no issuer is configured" in info.value.explanation().message
-    store, attempt = begin()
+        callback.handle({"code": "abc", "state": attempt.state, "iss": iss}, store)
+    assert storage.peek_attempt(store) is None
+    expected = callback.accepted_issuers(settings.endpoints())[0]
+    assert f"not from ilert ({expected})" in explain(info.value).message
+
+
+def test_custom_server_without_issuer_refuses_any_iss_and_absent_iss_passes() -> None:
+    custom = Settings(
+        client_id="c",
+        server="custom",
+        authorize_url="https://auth.example.org/authorize",
+        token_url="https://auth.example.org/token",
+        api_base="",
+        scope="profile",
+    )
+    store, attempt = begin(custom)
+    with pytest.raises(callback.IssuerMismatch) as info:
+        callback.handle(
+            {"code": "abc", "state": attempt.state, "iss": "https://auth.example.org"}, store
+        )
+    assert (
+        "no issuer is configured for auth.example.org"
+        in explain(info.value, "auth.example.org").message
+    )
+    store, attempt = begin(custom)
+    assert callback.handle({"code": "abc", "state": attempt.state}, store).code == "abc"
+
+
+def test_missing_iss_refused_when_the_server_says_it_always_sends_one() -> None:
+    # RFC 9207 §2.4: metadata with authorization_response_iss_parameter_supported: an
+    # answer without `iss` is refused, before any exchange.
+    strict = replace(SETTINGS, issuer="https://auth.example.org", iss_parameter="required")
+    store, attempt = begin(strict)
+    with pytest.raises(callback.IssuerMissing) as info:
+        callback.handle({"code": "abc", "state": attempt.state}, store)
+    assert storage.peek_attempt(store) is None
+    ex = explain(info.value, "auth.example.org")
+    assert ex.kind == "issuer_missing" and "no iss" in ex.message
+    store, attempt = begin(strict)
+    with pytest.raises(ConsentDenied):  # an error answer ends the attempt anyway, sends nothing
+        callback.handle({"error": "access_denied", "state": attempt.state}, store)
+    assert storage.peek_attempt(store) is None
+    store, attempt = begin(strict)
+    params = {"code": "abc", "state": attempt.state, "iss": "https://auth.example.org"}
+    assert callback.handle(params, store).code == "abc"
+    # Not said by the server: an absent iss passes (ilert sends none).
+    store, attempt = begin(replace(strict, iss_parameter=""))
     assert callback.handle({"code": "abc", "state": attempt.state}, store).code == "abc"
 
 
@@ -179,7 +252,6 @@ def test_iss_checked_on_our_error_answers_too() -> None:
         callback.handle(
             {"error": "access_denied", "state": attempt.state, "iss": "https://evil.example"},
             store,
-            expected_issuer="https://auth.example.org",
         )
 
 
@@ -191,7 +263,8 @@ def test_recorded_endpoints_win_over_current_settings() -> None:
     )
     storage.save_attempt(store, attempt)
     params = {"code": "abc", "state": "s" * 32, "iss": "https://auth.example.org"}
-    result = callback.handle(params, store, expected_issuer="https://other.example")
+    other = Settings(client_id="c", issuer="https://other.example").endpoints()
+    result = callback.handle(params, store, other)
     assert result.endpoints == endpoints
     tampered = endpoints.to_dict() | {"token": "https://a@evil.example/token"}
     storage.save_attempt(store, storage.Attempt("v" * 43, "t" * 32, "", 0.0, tampered))

@@ -428,3 +428,14 @@ def test_a_request_under_way_gets_the_phase_its_entry_will_have() -> None:
         assert found == phase
         svg = diagram.render([], pending=found)
         assert f'class="fd-pending fd-{phase}"' in svg and "data-entry" not in svg
+
+
+def test_lanes_are_named_after_the_server_in_use() -> None:
+    # Issue 20, item 3: another server's diagram does not say "ilert".
+    log = FlowLog()
+    log.step("Sign-in started", phase="authorize", authorize_url="https://auth.example.org/a")
+    svg = diagram.render(log.entries, server="auth.example.org")
+    assert "ilert" not in svg
+    assert "the sign-in page of auth.example.org" in svg
+    assert "ilert" in diagram.render(log.entries)  # ilert's lanes for ilert, as before
+    assert "ilert" not in diagram.export(log.entries, server="auth.example.org")

@@ -375,7 +375,7 @@ def test_403_with_the_scope_granted_is_the_role(emulator) -> None:
     )
     with pytest.raises(RoleForbidden) as info:
         run(api.alert_sources())
-    assert "your ilert role does not allow this" in errors.explain(info.value).message.lower()
+    assert "your role at ilert does not allow this" in errors.explain(info.value).message.lower()
 
 
 def test_401_refreshes_once_and_retries(emulator) -> None:

@@ -48,6 +48,23 @@ def test_refresh_token_info_and_revoke_requests() -> None:
     }
 
 
+def test_introspection_authenticates_the_client_not_with_the_token() -> None:
+    # RFC 7662 §2.1 asks for client authentication; a public client's is its client_id in
+    # the form. The token being introspected is no credential: a strict server answers an
+    # `Authorization: Bearer` there with 400 (tests/interop checks against one).
+    req = protocol.introspection_request("https://as/introspect", "cid", "AT")
+    assert (req.method, req.url) == ("POST", "https://as/introspect")
+    assert form(req) == {
+        "token": ["AT"],
+        "token_type_hint": ["access_token"],
+        "client_id": ["cid"],
+    }
+    assert req.header("Authorization") is None
+    # ilert's token_info stays as ilert documents it: the token alone, no client_id.
+    info = protocol.token_info_request("https://api/token_info", "AT")
+    assert form(info) == {"token": ["AT"]} and info.header("Authorization") is None
+
+
 def test_api_request() -> None:
     req = protocol.api_request("https://x/api/", "put", "/a/1", "AT", {"s": ["A", "B"]}, {"k": 1})
     assert (req.method, req.url) == ("PUT", "https://x/api/a/1?s=A&s=B")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app import config, servers
@@ -320,6 +322,28 @@ def test_from_metadata_fills_a_custom_server() -> None:
     bare = {k: v for k, v in META.items() if k.startswith(("issuer", "authorization", "token"))}
     notes = servers.from_metadata("https://auth.example.org", bare, base).notes
     assert len(notes) == 3
+
+
+def test_from_metadata_requires_iss_when_the_server_says_it_always_sends_it() -> None:
+    # RFC 9207 §3: then an answer without `iss` is refused (callback.check_issuer).
+    base = Settings(client_id="c", scope="openid")
+    plain = servers.from_metadata("https://auth.example.org", META, base).settings
+    assert plain.iss_parameter == "" and plain.endpoints().iss_parameter == ""
+    said = {**META, "authorization_response_iss_parameter_supported": True}
+    strict = servers.from_metadata("https://auth.example.org", said, base).settings
+    assert strict.iss_parameter == config.ISS_REQUIRED and config.validate(strict) == []
+    assert strict.endpoints().iss_parameter == config.ISS_REQUIRED
+    for odd in ("true", 1, False):  # only the JSON value true says so
+        meta = {**META, "authorization_response_iss_parameter_supported": odd}
+        assert (
+            servers.from_metadata("https://auth.example.org", meta, base).settings.iss_parameter
+            == ""
+        )
+    # A preset starts clean: ilert publishes no issuer and sends no iss.
+    assert servers.apply_preset(strict, servers.ILERT).iss_parameter == ""
+    # Required without an issuer, or any other value, is refused like typed input.
+    assert config.validate(replace(strict, issuer=""))
+    assert config.validate(replace(strict, iss_parameter="always"))
 
 
 @pytest.mark.parametrize(

@@ -281,3 +281,14 @@ def test_importing_teaching_adds_only_itself_once_signing_in_has_started() -> No
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['app.teaching']"
+
+
+def test_lessons_about_another_server_name_it() -> None:
+    # Issue 20, item 3: teaching mode with a custom server does not say "ilert"; values
+    # shown (what the server sent) are never rewritten.
+    from app.teaching import lesson, named
+
+    for phase in ("authorize", "callback", "exchange", "api", "refresh", "token_info", "revoke"):
+        text = named(lesson(phase), "auth.example.org").as_text()
+        assert "ilert" not in text, phase
+    assert named(lesson("revoke"), "ilert") == lesson("revoke")

@@ -78,3 +78,41 @@ def test_meta_goes_first_in_head() -> None:
     page = csp.with_meta(PAGE, "default-src 'none'")
     assert page.index("Content-Security-Policy") < page.index("<style>")
     assert csp.with_meta(page, "x").count("Content-Security-Policy") == 1
+
+
+def test_the_app_reads_the_policy_scripts_csp_writes() -> None:
+    # app.page_policy tells a request the page's CSP blocked from one that got no answer
+    # (issue 20, item 13); it must agree with the policy scripts/csp.py and serve.py write.
+    from app.page_policy import connect_allowed
+
+    page = "<html><head><style>p{}</style></head></html>"
+    config = {
+        "ilert_host": "https://app.ilert.com",
+        "tenant": "acme",
+        "api_base": "https://api.ilert.com/api",
+        "allowed_origins": ["https://auth.example.org:8443"],
+    }
+    value = csp.policy(page, config, ["http://*.localhost:4598"], header=True)
+    here = "https://app.example.net/ilert/"
+    for url in (
+        "https://app.example.net/static/app.zip",  # 'self'
+        "https://api.ilert.com/api/developers/oauth2/token",
+        "https://acme.ilert.com/x",
+        "https://auth.example.org:8443/token",
+        "http://demo.localhost:4598/api/users/current",
+    ):
+        assert connect_allowed(value, url, here), url
+    for url in (
+        "https://evil.example/token",
+        "https://api.ilert.com:444/api",  # another port
+        "http://api.ilert.com/api",  # another scheme
+        "https://auth.example.org/token",  # the default port is not 8443
+        "https://app.example.net.evil.example/",
+        "http://localhost:4598/api",  # *.localhost names subdomains only
+        "https://x.api.ilert.com/",
+    ):
+        assert not connect_allowed(value, url, here), url
+    assert connect_allowed("", "https://any.example/", here)  # no policy, no limit
+    assert connect_allowed("default-src https:", "https://any.example/", here)
+    assert not connect_allowed("default-src 'none'", "https://any.example/", here)
+    assert not connect_allowed("connect-src 'none'", here, here)

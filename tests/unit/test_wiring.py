@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app import config, errors, protocol
+from app import config, errors
 from app.errors import InfoRefused, NotOffered
 from app.http import HttpRequest, HttpResponse
 from app.keys import LOG_KEY, TOKENS_KEY
@@ -82,16 +82,6 @@ def test_refresh_uses_the_bound_client_and_keeps_the_server() -> None:
     assert json.loads(store.get(TOKENS_KEY) or "{}")["endpoints"]["token"] == ENDPOINTS.token
 
 
-def test_introspection_request_is_rfc_7662_with_the_token_as_bearer() -> None:
-    request = protocol.introspection_request(ENDPOINTS.info, "spa", "tok")
-    assert protocol.form_fields(request) == {
-        "token": "tok",
-        "token_type_hint": "access_token",
-        "client_id": "spa",
-    }
-    assert request.header("Authorization") == "Bearer tok"
-
-
 @pytest.mark.parametrize("status", [401, 403])
 def test_introspection_refused_is_explained_as_a_refusal_not_network(status: int) -> None:
     transport = Recorder(HttpResponse(status, {}, b""))
@@ -101,6 +91,10 @@ def test_introspection_refused_is_explained_as_a_refusal_not_network(status: int
     ex = errors.explain(info.value)
     assert ex.kind == "info_refused" and errors.SIGN_IN not in ex.actions
     assert "reach" not in ex.message and "still signed in" in ex.message
+    # Worded after the server in use, naming no other product.
+    named = errors.explain(info.value, "auth.example.org").message
+    assert named.startswith("auth.example.org refused to introspect")
+    assert "django" not in named.lower() and "ilert" not in named
 
 
 def test_no_revocation_endpoint_is_said_not_sent() -> None:

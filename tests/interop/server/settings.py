@@ -75,7 +75,8 @@ for _name in _ILERT_SCOPES:
     SCOPES[_name] = f"Read {_name}"
     for _suffix, _verb in (("r", "Read"), ("w", "Write"), ("d", "Delete")):
         SCOPES[f"{_name}:{_suffix}"] = f"{_verb} {_name}"
-# RFC 7662: DOT lets a bearer token with this scope call the introspection endpoint.
+# RFC 7662: DOT lets a bearer token with this scope call the introspection endpoint
+# (views.StrictIntrospectView answers any Bearer header there with 400, as strict servers do).
 SCOPES["introspection"] = "Introspect tokens"
 
 OAUTH2_PROVIDER = {

@@ -15,7 +15,7 @@ oauth_patterns = [
     path(f"{OAUTH}authorize", dot.AuthorizationView.as_view(), name="authorize"),
     path(f"{OAUTH}token", dot.TokenView.as_view(), name="token"),
     path(f"{OAUTH}revoke", dot.RevokeTokenView.as_view(), name="revoke-token"),
-    path(f"{OAUTH}introspect", dot.IntrospectTokenView.as_view(), name="introspect"),
+    path(f"{OAUTH}introspect", views.StrictIntrospectView.as_view(), name="introspect"),
     path(f"{OAUTH}userinfo", dot.UserInfoView.as_view(), name="user-info"),
     path(
         ".well-known/oauth-authorization-server",

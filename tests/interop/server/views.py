@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import os
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from oauth2_provider.models import get_application_model
+from oauth2_provider.views import IntrospectTokenView
 from oauth2_provider.views.generic import ScopedProtectedResourceMetadataView
 
 
@@ -34,6 +37,47 @@ class CurrentUserView(ScopedProtectedResourceMetadataView):
                 "role": "USER",
             }
         )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class StrictIntrospectView(IntrospectTokenView):
+    """RFC 7662 introspection with *client* authentication, the way strict servers have it
+    (node-oidc-provider, measured in issue 20): the only ``Authorization`` scheme that
+    authenticates a client is HTTP Basic, so any other one (a Bearer token) is a malformed
+    request, 400; a public client authenticates with its ``client_id`` in the form and
+    learns about its own tokens only. Everything else is DOT's own view (Basic for the
+    confidential resource server; without credentials, 403)."""
+
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.method == "OPTIONS":
+            return super().dispatch(request, *args, **kwargs)
+        header = request.headers.get("Authorization")
+        if header is not None and header.split(" ")[0] != "Basic":
+            return JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "invalid authorization header value format",
+                },
+                status=400,
+            )
+        client_id = request.POST.get("client_id", "") if request.method == "POST" else ""
+        if header is None and client_id:
+            client = get_application_model().objects.filter(client_id=client_id).first()
+            if client is not None and client.client_type == "public":
+                return self.own_token(request.POST.get("token"), client)
+        return super().dispatch(request, *args, **kwargs)
+
+    def own_token(self, token: str | None, client: object) -> HttpResponse:
+        """A public client may introspect the tokens issued to it, nothing else."""
+        from oauth2_provider.models import get_access_token_model
+
+        if token is None:
+            return self.get_token_response(None)
+        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        known = get_access_token_model().objects.filter(token_checksum=checksum).first()
+        if known is None or known.application_id != client.pk:
+            return JsonResponse({"active": False})
+        return self.get_token_response(token)
 
 
 @csrf_exempt
