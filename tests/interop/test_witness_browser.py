@@ -97,8 +97,12 @@ def test_sign_in_refresh_profile_revoke_from_a_browser(
     denied = call(oauth_server.profile_url, None, {"Authorization": "Bearer nope"})
     assert denied["status"] == 401
     assert denied["wwwAuthenticate"].startswith('Bearer error="invalid_token"')  # exposed
-    info = call(oauth_server.introspection_url, {"token": tokens["access_token"]}, bearer)
+    # Introspection (RFC 7662) as a public client: client_id in the form, no Authorization.
+    as_client = {"token": tokens["access_token"], "client_id": client_id}
+    info = call(oauth_server.introspection_url, as_client)
     assert info["status"] == 200 and '"active": true' in info["text"]
+    refused = call(oauth_server.introspection_url, {"token": tokens["access_token"]}, bearer)
+    assert refused["status"] == 400  # the token being introspected is no client credential
 
     refreshed = call(
         oauth_server.token_url,
