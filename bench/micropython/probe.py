@@ -62,6 +62,8 @@ STDLIB = (
 FEATURES = (
     ("class annotations (dataclass fields)", "class A:\n    x: int\nr = 'x' in A.__annotations__", True),
     ("re {m,n} repetition (pkce verifier)", "import re\nr = bool(re.match('^a{2,3}$', 'aa'))", True),
+    ("re {5,} (flowlog's JWT redaction)", "import re\nr = bool(re.search('eyJ[A-Za-z0-9_-]{5,}[.]', 'Bearer eyJhbGciOi.'))", True),
+    ("re (?i) inline flag (flowlog's Bearer redaction)", "import re\nr = bool(re.match('(?i)bearer', 'Bearer'))", True),
     ("re named group", "import re\nr = re.match('(?P<a>x)', 'x').group('a')", "x"),
     ("re lookahead", "import re\nr = bool(re.match('x(?=y)', 'xy'))", True),
     ("re.IGNORECASE", "import re\nr = bool(re.match('x', 'X', re.IGNORECASE))", True),

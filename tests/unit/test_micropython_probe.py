@@ -72,6 +72,8 @@ def test_on_micropython_under_node_the_report_names_the_blockers() -> None:
         assert imports[present] == "ok", present
     features = report["features"]
     assert features["re {m,n} repetition (pkce verifier)"] == "wrong: False"
+    # Silently: the flow log's JWT redaction would never match (a token in the log).
+    assert features["re {5,} (flowlog's JWT redaction)"] == "wrong: False"
     assert features["class annotations (dataclass fields)"].startswith("AttributeError")
     assert features["hashlib.sha256().digest"] == "ok"
     assert report["flow"] == {"authorize": "ImportError: no module named 'secrets'"}
