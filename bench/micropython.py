@@ -10,8 +10,11 @@ like bench/startup.py's pages; everything from 127.0.0.1, the vendored MicroPyth
 - mpy-core: the same, loading the app's pure core (bench/micropython/probe.py and app/'s
             modules as files) and trying one authorize URL, callback check and token-response
             parse; interactive once the report is written (<html data-mpy-report>);
-- handoff:  the next lever: a MicroPython shell enables "Sign in" while Pyodide boots beside
-            it on the same page (interactive = the shell's button; built = Pyodide ready);
+- handoff:  the next lever: a MicroPython shell enables "Sign in" while Pyodide (the app's
+            vendored runtime) boots beside it on the same page (interactive = the shell's
+            button; built = Pyodide ready);
+- handoff-late: the same, but the shell adds Pyodide's <script type="py"> only once its
+            button is enabled, so the two do not share the link before "Sign in" works;
 and, from bench/startup.py in the same run: the app, the bare page on stock PyScript +
 Pyodide (the issue's ratios are against it) and the plain JavaScript page.
 
@@ -43,10 +46,11 @@ INTERPRETER = f"./static/vendor/{MPY.MICROPYTHON_DIR}/{MPY.MICROPYTHON_FILES[0]}
 PROBE_APP_MODULES = ("__init__", "keys", "backoff", "http", "errors", "address", "config")
 PROBE_APP_MODULES += ("storage", "authorize", "callback", "pkce", "protocol", "flow")
 PROBE_APP_MODULES += ("scopes", "servers", "flowlog")
-PAGES = ("mpy-min", "mpy-core", "handoff")
+PAGES = ("mpy-min", "mpy-core", "handoff", "handoff-late")
 
 ENABLE = 'document.getElementById("sign-in").disabled = False\n'
 READY = 'document.documentElement.setAttribute("data-app-ready", "")\n'
+PY_READY = f"from pyscript import document\n{READY}"
 SCRIPTS = {
     "mpy-min": ("MicroPython's floor", "from pyscript import document\n" + ENABLE + READY),
     "mpy-core": (
@@ -58,6 +62,13 @@ SCRIPTS = {
     "handoff": (
         "a MicroPython shell, Pyodide booting beside it",
         "from pyscript import document\n" + ENABLE,
+    ),
+    "handoff-late": (
+        "a MicroPython shell that starts Pyodide once Sign in works",
+        "from pyscript import document\n" + ENABLE + 'py = document.createElement("script")\n'
+        'py.type = "py"\n'
+        f"py.textContent = {PY_READY!r}\n"
+        "document.body.append(py)\n",
     ),
 }
 
@@ -84,9 +95,10 @@ def build_root(folder: Path, page: str) -> Path:
     py_config = {"plugins": config["plugins"]}
     description, source = SCRIPTS[page]
     scripts = f'<script type="mpy" config="./pyscript.toml">\n{source}</script>'
-    if page == "handoff":  # the app's runtime and settings, booting beside the shell
+    if page.startswith("handoff"):  # the app's runtime and settings, beside the shell
         py_config["interpreter"] = config["interpreter"]
-        scripts += f'\n<script type="py">\nfrom pyscript import document\n{READY}</script>'
+    if page == "handoff":
+        scripts += f'\n<script type="py">\n{PY_READY}</script>'
     html = string.Template((HERE / "page.html").read_text()).substitute(
         title=page,
         description=description,
