@@ -56,8 +56,11 @@ SCRIPTS = {
     "mpy-core": (
         "the app's core on MicroPython",
         "import json\nimport mpy_probe\nfrom pyscript import document\n"
-        "report = json.dumps(mpy_probe.run())\n"
-        'document.documentElement.setAttribute("data-mpy-report", report)\n' + ENABLE + READY,
+        "report = mpy_probe.run()\n"
+        'report["browser"] = mpy_probe.browser_checks()\n'
+        'document.documentElement.setAttribute("data-mpy-report", json.dumps(report))\n'
+        + ENABLE
+        + READY,
     ),
     "handoff": (
         "a MicroPython shell, Pyodide booting beside it",

@@ -162,6 +162,21 @@ def run_flow() -> dict:
     return out
 
 
+# In the browser only (page.html): what the app's DOM layer uses, and what it would use instead.
+BROWSER = (
+    ("pyodide.ffi.create_proxy (the app's DOM layer)", "from pyodide.ffi import create_proxy\nr = 1", 1),
+    ("pyodide.http.pyfetch (app/fetch.py)", "from pyodide.http import pyfetch\nr = 1", 1),
+    ("pyscript.ffi.create_proxy, to_js", "from pyscript.ffi import create_proxy, to_js\nr = 1", 1),
+    ("pyscript.fetch", "from pyscript import fetch\nr = 1", 1),
+    ("js.crypto.getRandomValues (a CSPRNG for secrets)", "import js\nr = bool(js.crypto.getRandomValues)", True),
+    ("js.AbortSignal.timeout (app/fetch.py)", "import js\nr = bool(js.AbortSignal.timeout)", True),
+)  # fmt: skip
+
+
+def browser_checks() -> dict:
+    return {label: try_feature(source, expected) for label, source, expected in BROWSER}
+
+
 STUB_DIR = "/mpy_probe_stubs"
 
 

@@ -60,6 +60,11 @@ def test_the_core_report_in_chromium_is_micropythons_and_all_is_local(
     assert report["imports"]["app.keys"] == "ok"
     assert report["imports"]["app.pkce"] == "ImportError: no module named '__future__'"
     assert report["imports_past_future"]["app.pkce"] == "ImportError: no module named 'secrets'"
+    # The DOM layer's Pyodide FFI is not there; PyScript's own, and the browser's CSPRNG, are.
+    browser_side = report["browser"]
+    assert browser_side["pyodide.ffi.create_proxy (the app's DOM layer)"].startswith("ImportError")
+    assert browser_side["pyscript.ffi.create_proxy, to_js"] == "ok"
+    assert browser_side["js.crypto.getRandomValues (a CSPRNG for secrets)"] == "ok"
     if shutil.which("node"):  # the same interpreter without a browser: the same answers
         node = load("mpy_probe_test", "tests/unit/test_micropython_probe.py").node_report()
         for part in ("imports", "imports_past_future", "features", "flow"):
