@@ -200,6 +200,17 @@ def stub_future() -> bool:
 
 
 def run() -> dict:
+    # The caller's own app modules come back afterwards (a pytest session must keep its class
+    # identities); in between each import starts from nothing.
+    before = dict((k, v) for k, v in sys.modules.items() if k == "app" or k.startswith("app."))
+    try:
+        return probe()
+    finally:
+        forget_app()
+        sys.modules.update(before)
+
+
+def probe() -> dict:
     impl = sys.implementation
     report = {
         "implementation": impl.name + " " + ".".join(str(n) for n in impl.version[:3]),
@@ -216,7 +227,6 @@ def run() -> dict:
     for label, source, expected in FEATURES:
         report["features"][label] = try_feature(source, expected)
     report["flow"] = run_flow()
-    forget_app()
     return report
 
 
