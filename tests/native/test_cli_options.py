@@ -13,6 +13,7 @@ import pytest
 
 from app.errors import ConfigError
 from ilert_pkce import loopback, messages, options
+from tests.asyncrun import run
 from tests.emulator.emu_http import get
 from tests.native.cli_run import ROOT
 
@@ -139,7 +140,7 @@ def test_loopback_server_is_one_shot():
             await task
         return [other, answer, second, page, repeated, listener.port]
 
-    other, answer, second, page, repeated, port = asyncio.run(scenario())
+    other, answer, second, page, repeated, port = run(scenario())
     assert other.status == 404
     assert answer.params == {"code": "a", "state": "b"}
     assert second.status == 409  # only the first redirect is the answer
@@ -166,7 +167,7 @@ def test_port_in_use_is_reported():
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         with pytest.raises(loopback.PortInUse):
-            asyncio.run(scenario(busy.getsockname()[1]))
+            run(scenario(busy.getsockname()[1]))
 
 
 def test_readme_lists_the_exit_codes():

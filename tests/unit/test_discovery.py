@@ -3,7 +3,6 @@ terminal client): the addresses in order, what each gave, and the document check
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -12,6 +11,7 @@ from app.config import Settings, SettingsError
 from app.discovery import MetadataNotFound, discover
 from app.errors import NetworkError
 from app.http import HttpRequest, HttpResponse
+from tests import asyncrun
 
 ISSUER = "https://id.example/tenant"
 META = {
@@ -38,7 +38,7 @@ class Answers:
 
 def run(transport: Answers):
     settings = Settings(client_id="c", server="custom", issuer=ISSUER)
-    return asyncio.run(discover(settings, transport, 5))
+    return asyncrun.run(discover(settings, transport, 5))
 
 
 def test_second_address_found():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,15 @@ def test_tokens_are_saved_when_the_log_fills_the_store() -> None:
     Session(store, TokenClient.from_endpoints(ENDPOINTS, Recorder())).start(tokens(), ENDPOINTS)
     assert primary.get(TOKENS_KEY) is not None and primary.get(LOG_KEY) is None
     assert refused == []
+
+
+def test_synchronous_tests_run_coroutines_through_asyncrun() -> None:
+    """``asyncio.run`` fails in any test that runs after an e2e test (Playwright's loop)."""
+    tests = Path(__file__).resolve().parents[1]
+    offenders = [
+        str(path.relative_to(tests))
+        for path in tests.rglob("*.py")
+        if path.name not in ("asyncrun.py", "test_wiring.py")
+        and "asyncio.run(" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == [], "use tests.asyncrun.run, not asyncio.run, in " + ", ".join(offenders)
