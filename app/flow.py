@@ -16,7 +16,8 @@ Two rules live here and nowhere else:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from app import errors
 
@@ -85,22 +86,20 @@ class Decision:
     notice: errors.Explanation | None = None
     retry: str | None = None  # what "Retry" may run again; None: no Retry button
     ignored: bool = False  # the event does not apply in this state
-
-    @property
-    def ends(self) -> bool:
-        return self.state in (ENDED, SIGNED_OUT) and self.view == "signed_out"
+    end_session: bool = False  # forget the session: its tokens and all stored for it
 
 
 def ends_session(exc: BaseException) -> bool:
-    """The one table: after which errors is the session over (sign in again)?"""
-    if isinstance(exc, errors.SessionEnded):
+    """The one table: after which errors is the session over (sign in again)?
+
+    A refresh the server refused with any OAuth error is refused for good (RFC 6749 §5.2:
+    the same request gets the same answer), and a refresh answer that is not a usable token
+    set may have rotated the refresh token away: either way only a new sign-in helps.
+    """
+    if isinstance(exc, (errors.SessionEnded, errors.InvalidTokenResponse)):
         return True
     if isinstance(exc, errors.OAuthError):
-        return exc.grant == "refresh_token" and exc.code in (
-            "invalid_grant",
-            "invalid_client",
-            "unauthorized_client",
-        )
+        return exc.grant == "refresh_token"
     return False
 
 
@@ -109,76 +108,103 @@ def exchange_retryable(exc: BaseException) -> bool:
     return isinstance(exc, errors.NetworkError) and exc.sent is False
 
 
-def _notice(exc: BaseException | None) -> errors.Explanation | None:
-    return None if exc is None else errors.explain(exc)
+def _notice(exc: BaseException | None, signed_in: bool = False) -> errors.Explanation | None:
+    """What to tell; while the page stays signed in, never "Sign in again" (it would do
+    nothing: a sign-in starts only when signed out)."""
+    if exc is None:
+        return None
+    notice = errors.explain(exc)
+    if signed_in and errors.SIGN_IN in notice.actions:
+        notice = replace(notice, actions=tuple(a for a in notice.actions if a != errors.SIGN_IN))
+    return notice
+
+
+# --- the transitions ------------------------------------------------------------------
+# (state, event) → the decision, or a rule that makes it from the event; a pair not in
+# the table is ignored (the state stays, nothing is sent or shown).
+
+Rule = Callable[[str, Event], Decision]
+
+
+def _callback_failed(state: str, event: Event) -> Decision:
+    if state in (SIGNED_IN, REFRESHING):  # an unusable redirect: stay signed in
+        return Decision(state, notice=_notice(event.error, signed_in=True))
+    return Decision(SIGNED_OUT, view="signed_out", notice=_notice(event.error))
+
+
+def _exchange_failed(state: str, event: Event) -> Decision:
+    exc = event.error
+    if exc is not None and exchange_retryable(exc):
+        return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc), retry=RETRY_EXCHANGE)
+    if exc is not None and not isinstance(exc, (errors.OAuthError, errors.InvalidTokenResponse)):
+        # no answer, or one that cannot be read: the code may be spent; never re-send it
+        exc = errors.ExchangeUnanswered(exc)
+    return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc))
+
+
+def _due(state: str, event: Event) -> Decision:
+    if event.can_refresh:
+        return Decision(REFRESHING, send=SEND_REFRESH)
+    return _ended(errors.SessionEnded("expired"))
+
+
+def _ended(exc: BaseException | None) -> Decision:
+    return Decision(ENDED, view="signed_out", notice=_notice(exc), end_session=True)
+
+
+def _failed(retry: str) -> Rule:
+    def rule(state: str, event: Event) -> Decision:
+        exc = event.error
+        if exc is not None and ends_session(exc):
+            return _ended(exc)
+        return Decision(SIGNED_IN, notice=_notice(exc, signed_in=True), retry=retry)
+
+    return rule
+
+
+_AUTHORIZE = Decision(REDIRECTING, send=SEND_AUTHORIZE)
+_EXCHANGE = Decision(EXCHANGING, send=SEND_EXCHANGE)
+_LOAD = Decision(SIGNED_IN, send=LOAD_DATA, view="signed_in")
+_SIGN_OUT = Decision(ENDED, send=SEND_REVOKE, view="signed_out", end_session=True)
+_refresh_failed = _failed(RETRY_REFRESH)
+_api_failed = _failed(RETRY_LOAD)
+
+TRANSITIONS: dict[tuple[str, str], Decision | Rule] = {
+    (SIGNED_OUT, SIGN_IN): _AUTHORIZE,
+    (ENDED, SIGN_IN): _AUTHORIZE,
+    (SIGNED_OUT, CALLBACK): _EXCHANGE,
+    (REDIRECTING, CALLBACK): _EXCHANGE,
+    (ENDED, CALLBACK): _EXCHANGE,
+    (SIGNED_OUT, CALLBACK_FAILED): _callback_failed,
+    (REDIRECTING, CALLBACK_FAILED): _callback_failed,
+    (ENDED, CALLBACK_FAILED): _callback_failed,
+    (SIGNED_IN, CALLBACK_FAILED): _callback_failed,
+    (REFRESHING, CALLBACK_FAILED): _callback_failed,
+    (EXCHANGING, EXCHANGED): _LOAD,
+    (EXCHANGING, EXCHANGE_FAILED): _exchange_failed,
+    (SIGNED_OUT, RESUMED): _LOAD,
+    (ENDED, RESUMED): _LOAD,
+    (SIGNED_IN, UNAUTHORIZED): _due,  # refreshing: the running refresh is joined
+    (SIGNED_IN, TIMER): _due,
+    (REFRESHING, REFRESHED): Decision(SIGNED_IN),
+    (SIGNED_IN, REFRESHED): Decision(SIGNED_IN),
+    (SIGNED_IN, REFRESH_FAILED): _refresh_failed,
+    (REFRESHING, REFRESH_FAILED): _refresh_failed,
+    (SIGNED_IN, API_FAILED): _api_failed,
+    (REFRESHING, API_FAILED): _api_failed,
+    (SIGNED_IN, SIGN_OUT): _SIGN_OUT,
+    (REFRESHING, SIGN_OUT): _SIGN_OUT,
+    (REDIRECTING, CANCELLED): lambda state, event: Decision(
+        SIGNED_OUT, view="signed_out", notice=_notice(event.error)
+    ),
+}
 
 
 def step(state: str, event: Event) -> Decision:
     """The decision for ``event`` in ``state`` (pure; the page carries it out)."""
-    name, exc = event.name, event.error
-    if state not in STATES or name not in EVENTS:
-        raise ValueError(f"unknown state or event: {state}, {name}")
-
-    if name == SIGN_IN:
-        if state in (SIGNED_OUT, ENDED):
-            return Decision(REDIRECTING, send=SEND_AUTHORIZE)
-        return Decision(state, ignored=True)  # double click, or already signed in
-    if name == CALLBACK:
-        if state in (SIGNED_OUT, ENDED, REDIRECTING):
-            return Decision(EXCHANGING, send=SEND_EXCHANGE)
+    if state not in STATES or event.name not in EVENTS:
+        raise ValueError(f"unknown state or event: {state}, {event.name}")
+    entry = TRANSITIONS.get((state, event.name))
+    if entry is None:
         return Decision(state, ignored=True)
-    if name == CALLBACK_FAILED:
-        if state in (SIGNED_IN, REFRESHING):  # an unusable redirect: stay signed in
-            return Decision(state, notice=_notice(exc))
-        if state == EXCHANGING:
-            return Decision(state, ignored=True)
-        return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc))
-    if name == EXCHANGED:
-        if state == EXCHANGING:
-            return Decision(SIGNED_IN, send=LOAD_DATA, view="signed_in")
-        return Decision(state, ignored=True)
-    if name == EXCHANGE_FAILED:
-        if state != EXCHANGING:
-            return Decision(state, ignored=True)
-        if exc is not None and exchange_retryable(exc):
-            return Decision(
-                SIGNED_OUT, view="signed_out", notice=_notice(exc), retry=RETRY_EXCHANGE
-            )
-        if isinstance(exc, (errors.NetworkError, errors.ServerError, errors.RateLimited)):
-            # an answer was lost or was an error: the code may be spent; never re-send it
-            return Decision(
-                SIGNED_OUT, view="signed_out", notice=_notice(errors.ExchangeUnanswered(exc))
-            )
-        return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc))
-    if name == RESUMED:
-        if state in (SIGNED_OUT, ENDED):
-            return Decision(SIGNED_IN, send=LOAD_DATA, view="signed_in")
-        return Decision(state, ignored=True)
-    if name in (UNAUTHORIZED, TIMER):
-        if state == SIGNED_IN:
-            if event.can_refresh:
-                return Decision(REFRESHING, send=SEND_REFRESH)
-            return Decision(
-                ENDED, view="signed_out", notice=_notice(errors.SessionEnded("expired"))
-            )
-        return Decision(state, ignored=True)  # refreshing: join the running refresh
-    if name == REFRESHED:
-        if state in (REFRESHING, SIGNED_IN):
-            return Decision(SIGNED_IN)
-        return Decision(state, ignored=True)
-    if name in (REFRESH_FAILED, API_FAILED):
-        if state not in (SIGNED_IN, REFRESHING):
-            return Decision(state, ignored=True)
-        if exc is not None and ends_session(exc):
-            return Decision(ENDED, view="signed_out", notice=_notice(exc))
-        if name == REFRESH_FAILED:
-            return Decision(SIGNED_IN, notice=_notice(exc), retry=RETRY_REFRESH)
-        return Decision(SIGNED_IN, notice=_notice(exc), retry=RETRY_LOAD)
-    if name == CANCELLED:
-        if state == REDIRECTING:
-            return Decision(SIGNED_OUT, view="signed_out", notice=_notice(exc))
-        return Decision(state, ignored=True)
-    # SIGN_OUT
-    if state in (SIGNED_IN, REFRESHING):
-        return Decision(ENDED, send=SEND_REVOKE, view="signed_out")
-    return Decision(state, ignored=True)
+    return entry if isinstance(entry, Decision) else entry(state, event)

@@ -263,6 +263,8 @@ class App:
         """Show what the decision says; start what it says to send."""
         if decision.ignored:
             return
+        if decision.end_session and self._session is not None and self._session.signed_in:
+            self._session.end()  # the policy ended it: nothing of it stays (reload resumes none)
         if decision.view == "signed_in":
             self.render_signed_in()
         elif decision.view == "signed_out":

@@ -77,7 +77,9 @@ def test_every_state_and_event(state: str, name: str) -> None:
         (CLIENT_DEAD, True),
         (errors.OAuthError(400, "unauthorized_client", "", "refresh_token"), True),
         (errors.SessionEnded("revoked"), True),
-        (errors.OAuthError(400, "invalid_scope", "", "refresh_token"), False),
+        (errors.OAuthError(400, "invalid_scope", "", "refresh_token"), True),
+        (errors.OAuthError(400, "invalid_request", "", "refresh_token"), True),
+        (errors.InvalidTokenResponse(200, "expires_in is inf"), True),
         (FIVE, False),
         (TIMEOUT, False),
         (REFUSED, False),
@@ -131,3 +133,84 @@ def test_unknown_state_or_event_is_a_bug() -> None:
         flow.step("nowhere", Event(S.SIGN_IN))
     with pytest.raises(ValueError):
         flow.step(S.SIGNED_IN, Event("dance"))
+
+
+# Errors each event can carry, as the page meets them.
+CATALOG = {
+    S.CALLBACK_FAILED: [
+        errors.StateMismatch(),
+        errors.StateMissing(),
+        errors.MissingVerifier(),
+        errors.CallbackReplayed(),
+        errors.AttemptExpired(),
+        errors.ConsentDenied(""),
+        errors.AuthorizationError("invalid_scope", ""),
+        errors.ConfigError(["bad"]),
+    ],
+    S.EXCHANGE_FAILED: [
+        CODE_USED,
+        REFUSED,
+        DROPPED,
+        TIMEOUT,
+        FIVE,
+        errors.RateLimited(10),
+        errors.MalformedResponse(200, "not an object"),
+        errors.NonJsonResponse(200, "a page"),
+        errors.InvalidTokenResponse(200, "no access_token"),
+        errors.OAuthError(400, "invalid_request", "", "authorization_code"),
+    ],
+    S.REFRESH_FAILED: [
+        REFRESH_DEAD,
+        CLIENT_DEAD,
+        errors.OAuthError(400, "invalid_request", "", "refresh_token"),
+        errors.OAuthError(400, "invalid_scope", "", "refresh_token"),
+        errors.OAuthError(400, "something_else", "", "refresh_token"),
+        errors.InvalidTokenResponse(200, "expires_in is inf"),
+        errors.MalformedResponse(200, "not an object"),
+        errors.NonJsonResponse(502, "a page"),
+        TIMEOUT,
+        DROPPED,
+        FIVE,
+        errors.RateLimited(10),
+        errors.SessionEnded("expired"),
+    ],
+    S.API_FAILED: [
+        API_404,
+        errors.RoleForbidden(),
+        errors.ScopeNotGranted("source"),
+        errors.SessionEnded("revoked"),
+        REFRESH_DEAD,
+        errors.OAuthError(400, "invalid_request", "", "refresh_token"),
+        TIMEOUT,
+        FIVE,
+        errors.MalformedResponse(200, "x"),
+        ValueError("a bug"),
+    ],
+    S.CANCELLED: [errors.SignInCancelled("closed"), errors.SignInCancelled("timeout")],
+}
+
+
+@pytest.mark.parametrize(
+    ("state", "name", "error"),
+    [(s, n, e) for s in flow.STATES for n, errs in CATALOG.items() for e in errs],
+)
+def test_every_way_forward_offered_works(state: str, name: str, error: BaseException) -> None:
+    """A notice offers only what the page can do in the state it leaves the page in:
+    "Sign in again" only when signed out (sign_in is ignored while signed in), and "Try
+    again" only with something to run again."""
+    decision = flow.step(state, Event(name, error, can_refresh=True))
+    if decision.ignored or decision.notice is None:
+        return
+    if errors.SIGN_IN in decision.notice.actions:
+        assert decision.state in (S.SIGNED_OUT, S.ENDED)
+        assert flow.step(decision.state, Event(S.SIGN_IN)).send == S.SEND_AUTHORIZE
+    if errors.RETRY in decision.notice.actions:
+        assert decision.retry is not None
+
+
+def test_an_ending_decision_tells_the_page_to_forget_the_session() -> None:
+    for name, error in ((S.REFRESH_FAILED, REFRESH_DEAD), (S.API_FAILED, errors.SessionEnded())):
+        assert flow.step(S.SIGNED_IN, Event(name, error)).end_session
+    assert flow.step(S.SIGNED_IN, Event(S.TIMER, can_refresh=False)).end_session
+    assert flow.step(S.SIGNED_IN, Event(S.SIGN_OUT)).end_session
+    assert not flow.step(S.SIGNED_IN, Event(S.API_FAILED, API_404)).end_session
