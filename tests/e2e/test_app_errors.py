@@ -89,14 +89,22 @@ def test_state_wrong(app_page: AppPage, served: ServeProcess) -> None:
     page = reset(app_page, served)
     page.get_by_role("button", name="Sign in with ilert").click()
     page.wait_for_url(re.compile(r"/oauth2/authorize"))
+    authorize_url = page.url
     token_calls: list[str] = []
     page.on("request", lambda r: token_calls.append(r.url) if "/oauth2/token" in r.url else None)
     app_page.goto(f"{served.app_url}?code=forged&state=not-the-one-we-sent")
     wait_idle(page)
     expect_notice(page, "state_mismatch", "state mismatch")
     assert token_calls == []  # the forged code was never sent anywhere
-    assert session_item(page, "ilert-pkce:attempt") is None  # verifier gone
     assert_clean_url(app_page)
+    # Like a forged error link, it consumed nothing: the sign-in under way still finishes.
+    assert session_item(page, "ilert-pkce:attempt") is not None
+    page.goto(authorize_url)
+    approve(page)
+    app_page.wait_ready()
+    wait_idle(page)
+    expect(page.locator("#profile")).to_contain_text("Alice")
+    assert len(token_calls) == 1
 
 
 def test_callback_in_another_tab(app_page: AppPage, served: ServeProcess) -> None:
