@@ -21,9 +21,9 @@ from collections.abc import Awaitable, Callable
 from app import flow, scopes
 from app.config import Endpoints, SettingsError
 from app.errors import OAuthError, SessionEnded
-from app.keys import TOKENS_KEY
+from app.keys import TOKENS_KEY, USED_KEY
 from app.protocol import TokenSet
-from app.storage import Storage, clear_all, get_json, remove_quietly, save_tokens, take_attempt
+from app.storage import Storage, clear_all, get_json, remove_quietly, save_tokens
 from app.tokens import TokenClient
 
 ADOPT_GRACE = 1.0  # seconds a refused refresh waits for the tokens another tab refreshed
@@ -225,8 +225,9 @@ class Session:
 
     def end(self) -> None:
         """Forget the session and everything stored for it (tokens, pending attempts)."""
-        take_attempt(self.store)
-        clear_all(self.store, keep=lambda k: k.endswith("used-states"))
+        # Every item of the app goes (the attempt too), but the handled states: a replayed
+        # redirect must still be recognised after the session ended.
+        clear_all(self.store, keep=lambda key: key == USED_KEY)
         self._set(None)
 
     async def sign_out(self) -> Exception | None:

@@ -196,3 +196,18 @@ def test_unusable_stored_tokens_are_dropped() -> None:
         session = Session(store, client, clock=lambda: 1000.0)
         assert not session.signed_in and not session.can_refresh
         assert store.get(TOKENS_KEY) is None
+
+
+def test_ending_keeps_exactly_the_handled_states() -> None:
+    from app import storage
+    from app.keys import ATTEMPT_KEY, PREFIX, USED_KEY
+
+    _server, session, _api = setup()
+    store = session.store
+    storage.mark_state_used(store, "s1")
+    store.set(ATTEMPT_KEY, '{"verifier": "v", "state": "s2", "created": 1}')
+    store.set(PREFIX + "planted-used-states", "x")  # only ends like the kept key
+    store.set("other-app", "kept")
+    session.end()
+    assert sorted(store.keys()) == sorted([USED_KEY, "other-app"])
+    assert storage.state_was_used(store, "s1")
