@@ -176,11 +176,16 @@ def form_fields(request: HttpRequest) -> dict[str, str]:
 
 
 def token_set(
-    resp: HttpResponse, now: float, previous: TokenSet | None = None, grant: str = ""
+    resp: HttpResponse,
+    now: float,
+    previous: TokenSet | None = None,
+    grant: str = "",
+    attempt: int = 0,
 ) -> TokenSet:
-    """A 2xx token response → TokenSet, validated; any other answer → its typed error."""
+    """A 2xx token response → TokenSet, validated; any other answer → its typed error
+    (``attempt``: earlier 429/5xx answers in a row, for the back-off)."""
     if not 200 <= resp.status < 300:
-        raise token_error(resp, grant)
+        raise token_error(resp, grant, attempt)
     data = resp.json_or_none()
     if data is None and resp.body.strip() and not resp.is_json:
         raise NonJsonResponse(resp.status, "a page instead of a token response")
@@ -223,24 +228,24 @@ def token_set(
     )
 
 
-def token_info(resp: HttpResponse, introspection: bool = False) -> dict:
+def token_info(resp: HttpResponse, introspection: bool = False, attempt: int = 0) -> dict:
     """ilert's token_info or an RFC 7662 answer; a refusal is InfoRefused (still signed in)."""
     if resp.status in (401, 403) or (400 <= resp.status < 500 and resp.status != 429):
         fields = oauth_fields(resp)
         reason = ": ".join(f for f in fields if f) if fields else ""
         raise InfoRefused(resp.status, reason, introspection)
     if not 200 <= resp.status < 300:
-        raise token_error(resp)
+        raise token_error(resp, attempt=attempt)
     data = resp.json_or_none()
     if not isinstance(data, dict):
         raise MalformedResponse(resp.status, "token_info did not return an object")
     return data
 
 
-def revoked(resp: HttpResponse) -> None:
+def revoked(resp: HttpResponse, attempt: int = 0) -> None:
     """RFC 7009: 200 (also for an unknown token); anything else is the server's refusal."""
     if not 200 <= resp.status < 300:
-        raise token_error(resp)
+        raise token_error(resp, attempt=attempt)
 
 
 def oauth_fields(resp: HttpResponse) -> tuple[str, str] | None:

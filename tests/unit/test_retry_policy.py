@@ -152,7 +152,7 @@ def test_429_and_5xx_back_off_grows_and_resets() -> None:
         delays.append(info.value.retry_after)
     assert 10 <= delays[0] <= 12 and 20 <= delays[1] <= 22 and delays[2] == 30
     assert run(api.current_user()) == {"username": "alice"}
-    assert api.failures == 0
+    assert api.streak.failures == 0
     assert server.count("/users/current") == 4  # no hidden retries
 
 
@@ -211,3 +211,21 @@ def test_ending_keeps_exactly_the_handled_states() -> None:
     session.end()
     assert sorted(store.keys()) == sorted([USED_KEY, "other-app"])
     assert storage.state_was_used(store, "s1")
+
+
+def test_the_token_endpoint_back_off_grows_and_resets() -> None:
+    """It stayed at 10 s: the token client never counted the answers in a row."""
+    server, session, _api = setup()
+    delays = []
+    for status in (429, 503, 502):
+        server.refresh_answer = (status, {})
+        with pytest.raises((errors.RateLimited, errors.ServerError)) as info:
+            run(session.refresh())
+        delays.append(info.value.retry_after)
+    assert 10 <= delays[0] <= 12 and 20 <= delays[1] <= 22 and delays[2] == 30
+    server.refresh_answer = None
+    run(session.refresh())
+    server.refresh_answer = (503, {})
+    with pytest.raises(errors.ServerError) as info:
+        run(session.refresh())
+    assert info.value.retry_after <= 12  # a usable answer started over
