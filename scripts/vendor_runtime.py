@@ -64,10 +64,18 @@ PYODIDE_VERSION = "314.0.2"  # the version PyScript 0.7.31 defaults to
 PYODIDE_HTTP_VERSION = "0.2.2"
 PYODIDE_HTTP_WHEEL = f"pyodide_http-{PYODIDE_HTTP_VERSION}-py3-none-any.whl"
 PYODIDE_HTTP_SHA256 = "cf006ea593c1643b5badeb4d42ed24a6eebd830276171fa1f82de0777b3fb608"
+# PyScript's second interpreter (`mpy`), for bench/micropython only: the app page never loads
+# it (docs/micropython.md). The version PyScript 0.7.31's core names for `mpy` (its CDN URL,
+# micropython-webassembly-pyscript@1.28.0-6, which the page never contacts).
+MICROPYTHON_PACKAGE = "@micropython/micropython-webassembly-pyscript"
+MICROPYTHON_VERSION = "1.28.0-6"
 
 PYSCRIPT_DIR = f"pyscript-{PYSCRIPT_VERSION}"
 PYODIDE_DIR = f"pyodide-{PYODIDE_VERSION}"
 WHEELS_DIR = "wheels"
+MICROPYTHON_DIR = f"micropython-{MICROPYTHON_VERSION}"
+# The plain build (no settrace, no ulab): the one PyScript loads unless asked for those.
+MICROPYTHON_FILES = ("micropython.mjs", "micropython.wasm")
 
 # What Pyodide itself fetches at start-up from its indexURL.
 PYODIDE_FILES = (
@@ -455,6 +463,7 @@ def build(workdir: Path) -> dict:
         add(py_pkg / name, f"{PYODIDE_DIR}/{name}", "pyodide", PYODIDE_VERSION)
     add_stdlib(files, py_pkg, ps_pkg / "dist", wheel, workdir)
     add(wheel, f"{WHEELS_DIR}/{wheel.name}", "pyodide-http", PYODIDE_HTTP_VERSION)
+    mpy_integrity = add_micropython(files, workdir)
     precompress(files)
 
     return {
@@ -471,9 +480,58 @@ def build(workdir: Path) -> dict:
                 "registry": "pypi",
                 "sha256": PYODIDE_HTTP_SHA256,
             },
+            **micropython_package(mpy_integrity),
         },
         "files": dict(sorted(files.items())),
     }
+
+
+def micropython_package(integrity: str) -> dict[str, dict]:
+    """The manifest's `packages` entry of MicroPython."""
+    return {
+        MICROPYTHON_PACKAGE: {
+            "version": MICROPYTHON_VERSION,
+            "registry": "npm",
+            "integrity": integrity,
+            "used_by": "bench/micropython only; the app page does not load it",
+        }
+    }
+
+
+def add_micropython(files: dict[str, dict], workdir: Path) -> str:
+    """Copy MicroPython's module and wasm into static/vendor and files; npm's integrity."""
+    tgz, integrity = npm_pack(f"{MICROPYTHON_PACKAGE}@{MICROPYTHON_VERSION}", workdir)
+    pkg = unpack(tgz, workdir / "micropython")
+    shutil.rmtree(VENDOR / MICROPYTHON_DIR, ignore_errors=True)
+    for rel in [r for r in files if r.startswith(MICROPYTHON_DIR + "/")]:
+        del files[rel]
+    (VENDOR / MICROPYTHON_DIR).mkdir(parents=True)
+    for name in MICROPYTHON_FILES:
+        rel = f"{MICROPYTHON_DIR}/{name}"
+        shutil.copyfile(pkg / name, VENDOR / rel)
+        files[rel] = {
+            "package": MICROPYTHON_PACKAGE,
+            "version": MICROPYTHON_VERSION,
+            "sha256": sha256_of(VENDOR / rel),
+        }
+    # The npm package has no LICENSE file; its package.json says MIT.
+    files[f"{MICROPYTHON_DIR}/{MICROPYTHON_FILES[0]}"]["license"] = json.loads(
+        (pkg / "package.json").read_text(encoding="utf-8")
+    )["license"]
+    return integrity
+
+
+def rebuild_micropython(workdir: Path) -> dict:
+    """`--micropython`: re-vendor only MicroPython (and its siblings) in the manifest."""
+    manifest = load_manifest()
+    files = manifest["files"]
+    integrity = add_micropython(files, workdir)
+    mpy_only = {rel: e for rel, e in files.items() if rel.startswith(MICROPYTHON_DIR + "/")}
+    precompress(mpy_only)
+    files.update(mpy_only)
+    manifest["files"] = dict(sorted(files.items()))
+    manifest["packages"].update(micropython_package(integrity))
+    return manifest
 
 
 def add_stdlib(
@@ -548,6 +606,11 @@ def main() -> int:
         action="store_true",
         help="only re-cut python_stdlib.zip for the current app/ (run after app/ changes)",
     )
+    mode.add_argument(
+        "--micropython",
+        action="store_true",
+        help="only re-vendor MicroPython (bench/micropython's interpreter)",
+    )
     args = parser.parse_args()
     if args.check:
         problems = check()
@@ -556,7 +619,12 @@ def main() -> int:
         print("vendored runtime matches the manifest" if not problems else "MISMATCH")
         return 1 if problems else 0
     with tempfile.TemporaryDirectory(prefix="vendor-") as tmp:
-        manifest = rebuild_stdlib(Path(tmp)) if args.stdlib else build(Path(tmp))
+        if args.stdlib:
+            manifest = rebuild_stdlib(Path(tmp))
+        elif args.micropython:
+            manifest = rebuild_micropython(Path(tmp))
+        else:
+            manifest = build(Path(tmp))
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     if args.stdlib:
         entry = manifest["files"][f"{PYODIDE_DIR}/{STDLIB_ZIP}"]
