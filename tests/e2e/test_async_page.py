@@ -191,7 +191,7 @@ def test_a_code_is_never_sent_twice(app: AppPage, served: ServeProcess, fault: d
     expect(notice.get_by_role("button", name="Try again")).to_have_count(0)
     expect(notice.get_by_role("button", name="Retry now")).to_have_count(0)
     expect(notice.get_by_role("button", name="Sign in again")).to_be_visible()
-    page.wait_for_timeout(300)
+    wait_idle(page)  # the sign-in action is over: nothing of it can send the code again
     assert len(codes_sent(app)) == 1
     expect(page.locator("#signed-in")).to_be_hidden()
 

@@ -18,7 +18,10 @@ from .app_flow import (
     approve,
     expect_notice,
     flow_log,
+    heard,
+    listen_after_the_page,
     reset,
+    settled,
     storage_dump,
     wait_idle,
 )
@@ -107,6 +110,7 @@ def test_forged_messages_are_ignored(app_page: AppPage, served: ServeProcess) ->
     popup = open_popup(page)
     state = parse_qs(urlsplit(popup.url).query)["state"][0]
     forged = f"{served.app_url}?code=forged0000&state="
+    listen_after_the_page(page, "ilert-pkce:popup")
     # From another origin (the sign-in page's), with the right state: ignored.
     popup.evaluate(
         "([url]) => window.opener.postMessage({type: 'ilert-pkce:popup-callback', url}, '*')",
@@ -124,7 +128,8 @@ def test_forged_messages_are_ignored(app_page: AppPage, served: ServeProcess) ->
         " c.postMessage({type: 'offer', id: 'y', state_hash: '00'}); c.close(); }",
         [forged + state],
     )
-    page.wait_for_timeout(500)
+    heard(page, 4)  # the page has had all four
+    settled(page)
     assert token_posts == []
     expect(page.locator("#status")).to_contain_text("window that opened")
     approve(popup)

@@ -11,7 +11,16 @@ from playwright.sync_api import Page, Request, expect
 
 from app.keys import TOKENS_KEY
 
-from .app_flow import flow_log, reset, session_item, sign_in, wait_idle
+from .app_flow import (
+    flow_log,
+    heard,
+    listen_after_the_page,
+    reset,
+    session_item,
+    settled,
+    sign_in,
+    wait_idle,
+)
 from .conftest import BOOT_TIMEOUT_MS, AppPage, ServeProcess
 
 
@@ -110,6 +119,7 @@ def test_forged_tab_messages_are_ignored(app_page: AppPage, served: ServeProcess
     page = reset(app_page, served)
     sign_in(app_page)
     # Anything on the channel that is not a well-formed message about this session: ignored.
+    listen_after_the_page(page, "ilert-pkce:tabs")
     page.evaluate(
         """() => { const c = new BroadcastChannel('ilert-pkce:tabs');
         c.postMessage({type: 'signed_out', ids: ['0'.repeat(32)]});
@@ -119,6 +129,7 @@ def test_forged_tab_messages_are_ignored(app_page: AppPage, served: ServeProcess
           sealed: 'AAAA'}));
         c.close(); }"""
     )
-    page.wait_for_timeout(500)
+    heard(page, 4)  # the page has had all four
+    settled(page)  # and what it started for them has run
     expect(page.locator("#signed-in")).to_be_visible()
     assert session_item(page, TOKENS_KEY) is not None
