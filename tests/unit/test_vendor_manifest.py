@@ -58,21 +58,3 @@ def test_precompressed_siblings_decode_to_their_source() -> None:
         data = (vendor_runtime.VENDOR / rel).read_bytes()
         decoded = brotli.decompress(data) if entry["encoding"] == "br" else gzip.decompress(data)
         assert hashlib.sha256(decoded).hexdigest() == files[entry["compressed_from"]]["sha256"]
-
-
-def test_micropython_is_the_version_pyscript_names_and_the_app_does_not_load_it() -> None:
-    manifest = vendor_runtime.load_manifest()
-    package = manifest["packages"][vendor_runtime.MICROPYTHON_PACKAGE]
-    assert package["version"] == vendor_runtime.MICROPYTHON_VERSION
-    assert package["integrity"].startswith("sha512-")
-    # PyScript's core builds its (never contacted) CDN URL for `mpy` from this version.
-    pyscript = ROOT / "static/vendor" / f"pyscript-{vendor_runtime.PYSCRIPT_VERSION}"
-    cores = [p.read_text(encoding="utf-8") for p in pyscript.glob("core-*.js")]
-    assert any(f'(e="{package["version"]}")' in core for core in cores)
-    for name in vendor_runtime.MICROPYTHON_FILES:
-        rel = f"{vendor_runtime.MICROPYTHON_DIR}/{name}"
-        assert manifest["files"][rel]["package"] == vendor_runtime.MICROPYTHON_PACKAGE
-        assert f"{rel}.br" in manifest["files"]
-    # The app's page, its boot script and its runtime config never point at it.
-    for path in ("index.html", "static/boot.js", "pyscript.toml"):
-        assert vendor_runtime.MICROPYTHON_DIR not in (ROOT / path).read_text(encoding="utf-8")
