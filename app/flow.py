@@ -2,12 +2,19 @@
 
 States: ``signed_out → redirecting → exchanging → signed_in → ended``, plus ``refreshing``
 (from ``signed_in``); ``redirecting`` also covers a popup sign-in under way. The page feeds
-it events (a click, the redirect, an answer, a 401, a timer, an error, a closed sign-in
-window) and only carries out the ``Decision`` it returns: what to send, whether to
-show the signed-in or signed-out view, which notice, and what a Retry may run again.
+it events (a click, the redirect, an answer, a timer, an error, a closed sign-in window,
+another tab's sign-out) and changes its state only by carrying out the ``Decision`` it
+returns: what to send, whether to show the signed-in or signed-out view, whether the
+session is over (forget its tokens), which notice, and what a Retry may run again.
 
-Two rules live here and nowhere else:
-- ``ends_session``: the one table of errors after which the session is over.
+``TRANSITIONS`` is the whole machine, one row per (state, event) that does something (the
+way h11's ``_state.py`` writes HTTP/1.1's); a pair not in it is ignored.
+
+Three rules live here and nowhere else:
+- ``ends_session``: the one table of errors after which the session is over (the session's
+  own refresh uses it too).
+- A notice offers only what works in the state it leaves the page in: no "Sign in again"
+  while signed in (a sign-in starts only when signed out), no Retry without a retry.
 - A code exchange that got *any* answer (or whose request may have reached the server) is
   never retried: codes work once (RFC 6749 §4.1.2) and a strict server revokes the tokens
   issued for a code that comes back. Retry is offered only when the request certainly never
@@ -29,20 +36,23 @@ REFRESHING = "refreshing"
 ENDED = "ended"
 STATES = (SIGNED_OUT, REDIRECTING, EXCHANGING, SIGNED_IN, REFRESHING, ENDED)
 
-# Events (``Event.name``).
+# Events (``Event.name``); each is emitted by the page (tests/unit/test_flow.py checks).
 SIGN_IN = "sign_in"  # the user pressed "Sign in"
 CALLBACK = "callback"  # the redirect came back and passed the checks: exchange the code
 CALLBACK_FAILED = "callback_failed"  # the redirect was refused (error, state, too old ...)
 EXCHANGED = "exchanged"  # the token endpoint gave tokens for the code
 EXCHANGE_FAILED = "exchange_failed"
 RESUMED = "resumed"  # a stored session was found on load
-UNAUTHORIZED = "unauthorized"  # an API call got 401
+REFRESH = "refresh"  # the user (or a Retry) asked for a refresh
 TIMER = "timer"  # the refresh is due (or the token expired)
 REFRESHED = "refreshed"
 REFRESH_FAILED = "refresh_failed"
 API_FAILED = "api_failed"  # a data call failed (panel error)
 SIGN_OUT = "sign_out"
-CANCELLED = "cancelled"  # the sign-in window was closed, or its wait timed out
+ENDED_ELSEWHERE = "ended_elsewhere"  # another tab of this session signed out
+# The sign-in under way stopped: its window was closed or gave no answer in time, it could
+# not start, or the page came back from the server by the back button (bfcache).
+CANCELLED = "cancelled"
 EVENTS = (
     SIGN_IN,
     CALLBACK,
@@ -50,12 +60,13 @@ EVENTS = (
     EXCHANGED,
     EXCHANGE_FAILED,
     RESUMED,
-    UNAUTHORIZED,
+    REFRESH,
     TIMER,
     REFRESHED,
     REFRESH_FAILED,
     API_FAILED,
     SIGN_OUT,
+    ENDED_ELSEWHERE,
     CANCELLED,
 )
 
@@ -166,6 +177,7 @@ _AUTHORIZE = Decision(REDIRECTING, send=SEND_AUTHORIZE)
 _EXCHANGE = Decision(EXCHANGING, send=SEND_EXCHANGE)
 _LOAD = Decision(SIGNED_IN, send=LOAD_DATA, view="signed_in")
 _SIGN_OUT = Decision(ENDED, send=SEND_REVOKE, view="signed_out", end_session=True)
+_ENDED_ELSEWHERE = Decision(ENDED, view="signed_out", end_session=True)  # revoked there
 _refresh_failed = _failed(RETRY_REFRESH)
 _api_failed = _failed(RETRY_LOAD)
 
@@ -184,8 +196,8 @@ TRANSITIONS: dict[tuple[str, str], Decision | Rule] = {
     (EXCHANGING, EXCHANGE_FAILED): _exchange_failed,
     (SIGNED_OUT, RESUMED): _LOAD,
     (ENDED, RESUMED): _LOAD,
-    (SIGNED_IN, UNAUTHORIZED): _due,  # refreshing: the running refresh is joined
-    (SIGNED_IN, TIMER): _due,
+    (SIGNED_IN, REFRESH): Decision(REFRESHING, send=SEND_REFRESH),
+    (SIGNED_IN, TIMER): _due,  # refreshing: the running refresh is joined
     (REFRESHING, REFRESHED): Decision(SIGNED_IN),
     (SIGNED_IN, REFRESHED): Decision(SIGNED_IN),
     (SIGNED_IN, REFRESH_FAILED): _refresh_failed,
@@ -194,6 +206,8 @@ TRANSITIONS: dict[tuple[str, str], Decision | Rule] = {
     (REFRESHING, API_FAILED): _api_failed,
     (SIGNED_IN, SIGN_OUT): _SIGN_OUT,
     (REFRESHING, SIGN_OUT): _SIGN_OUT,
+    (SIGNED_IN, ENDED_ELSEWHERE): _ENDED_ELSEWHERE,
+    (REFRESHING, ENDED_ELSEWHERE): _ENDED_ELSEWHERE,
     (REDIRECTING, CANCELLED): lambda state, event: Decision(
         SIGNED_OUT, view="signed_out", notice=_notice(event.error)
     ),

@@ -339,7 +339,7 @@ class App:
     def wire(self) -> None:
         click = {
             "reload-data": self.load_data,
-            "refresh-now": self.refresh_now,
+            "refresh-now": self.ask_refresh,
             "token-info": self.show_token_info,
             "sign-out": self.sign_out,
             "cancel": self.actions.cancel_all,
@@ -381,8 +381,7 @@ class App:
 
     def on_pageshow(self, event: object) -> None:
         if getattr(event, "persisted", False) and self.state == flow.REDIRECTING:
-            self.state = flow.SIGNED_OUT  # back from ilert via the bfcache
-            b.by_id("sign-in").disabled = False
+            self.carry_out(self.decide(Event(flow.CANCELLED)))  # back from ilert via the bfcache
             notices.status("")
 
     def on_action(self, event: object) -> None:
@@ -447,7 +446,7 @@ class App:
                 notices.confirm_hosts(pending)
                 return
         decision = self.decide(Event(flow.SIGN_IN))
-        if decision.ignored:  # a double click starts one flow only
+        if decision.send != flow.SEND_AUTHORIZE:  # a double click starts one flow only
             return
         button = b.by_id("sign-in")
         button.disabled = True
@@ -460,8 +459,7 @@ class App:
 
             url = authorize.start(self.settings, self.session_store, b.page_url())
         except Exception:
-            self.state = flow.SIGNED_OUT
-            button.disabled = False
+            self.carry_out(self.decide(Event(flow.CANCELLED)))  # could not start: signed out
             raise
         self.show(None)
         if self.teaching:
@@ -541,7 +539,9 @@ class App:
             self.carry_out(self.decide(Event(flow.CALLBACK_FAILED, exc)))
             return
         self.log.step("State matches this tab's sign-in; verifier taken and deleted from storage")
-        self.decide(Event(flow.CALLBACK))
+        if self.decide(Event(flow.CALLBACK)).send != flow.SEND_EXCHANGE:
+            self.log.step("Sign-in answer not used: this tab is not signing in")
+            return
         if self.teaching:
             from app import teaching
             from app.ui import teaching_view
@@ -578,8 +578,8 @@ class App:
                 await self.teach_exchange(code, verifier, None)
 
             async def again() -> None:
-                self.decide(Event(flow.CALLBACK))
-                await self.exchange(code, verifier, redirect_uri, endpoints)
+                if self.decide(Event(flow.CALLBACK)).send == flow.SEND_EXCHANGE:
+                    await self.exchange(code, verifier, redirect_uri, endpoints)
 
             decision = self.decide(Event(flow.EXCHANGE_FAILED, exc))
             self.carry_out(decision, again)
@@ -652,8 +652,7 @@ class App:
             self.carry_out(self.decide(Event(flow.TIMER, can_refresh=True)))
         elif expired and not session.can_refresh:
             self.log.step("Access token expired and there is no refresh token: session ended")
-            session.end()
-            self.carry_out(self.decide(Event(flow.TIMER, can_refresh=False)))
+            self.carry_out(self.decide(Event(flow.TIMER, can_refresh=False)))  # ends it
 
     # --- token actions ----------------------------------------------------------------------
 
@@ -662,19 +661,26 @@ class App:
 
         await self.teach("refresh")
         before = self.session.tokens
-        if self.state == flow.SIGNED_IN:
-            self.state = flow.REFRESHING
         try:
             fresh = await self.session.refresh()
         except Exception as exc:
             self.log_error(exc)
-            self.carry_out(self.decide(Event(flow.REFRESH_FAILED, exc)), self._refresh)
+            self.carry_out(self.decide(Event(flow.REFRESH_FAILED, exc)), self._refresh_again)
             return
         rotated = bool(before and fresh.refresh_token != before.refresh_token)
         self.log.step("Access token refreshed", scope=fresh.scope, refresh_token_rotated=rotated)
         self.decide(Event(flow.REFRESHED))
         token_panel.draw(self.session)
         notices.status("Access token refreshed.")
+
+    async def _refresh_again(self) -> None:
+        """Retry: a refresh asked for again (the state machine decides it may run)."""
+        if self.decide(Event(flow.REFRESH)).send == flow.SEND_REFRESH:
+            await self._refresh()
+
+    def ask_refresh(self) -> None:
+        """The Refresh button."""
+        self.carry_out(self.decide(Event(flow.REFRESH)))
 
     def refresh_now(self) -> None:
         # Not cancellable: the refresh is shared by every waiting call, and its answer must
@@ -705,8 +711,10 @@ class App:
 
             await self.teach("revoke")
             had_refresh = self.session.can_refresh
-            tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
             decision = self.decide(Event(flow.SIGN_OUT))
+            if decision.send != flow.SEND_REVOKE:  # not signed in (any more)
+                return
+            tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
             failure = await self.session.sign_out()
             self.carry_out(decision)
             self.show(None)

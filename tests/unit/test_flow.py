@@ -35,7 +35,7 @@ EXPECTED = {
     (S.EXCHANGING, S.EXCHANGE_FAILED): (S.SIGNED_OUT, None, "signed_out"),
     (S.SIGNED_OUT, S.RESUMED): (S.SIGNED_IN, S.LOAD_DATA, "signed_in"),
     (S.ENDED, S.RESUMED): (S.SIGNED_IN, S.LOAD_DATA, "signed_in"),
-    (S.SIGNED_IN, S.UNAUTHORIZED): (S.REFRESHING, S.SEND_REFRESH, None),
+    (S.SIGNED_IN, S.REFRESH): (S.REFRESHING, S.SEND_REFRESH, None),
     (S.SIGNED_IN, S.TIMER): (S.REFRESHING, S.SEND_REFRESH, None),
     (S.REFRESHING, S.REFRESHED): (S.SIGNED_IN, None, None),
     (S.SIGNED_IN, S.REFRESHED): (S.SIGNED_IN, None, None),
@@ -45,6 +45,8 @@ EXPECTED = {
     (S.REFRESHING, S.API_FAILED): (S.SIGNED_IN, None, None),
     (S.SIGNED_IN, S.SIGN_OUT): (S.ENDED, S.SEND_REVOKE, "signed_out"),
     (S.REFRESHING, S.SIGN_OUT): (S.ENDED, S.SEND_REVOKE, "signed_out"),
+    (S.SIGNED_IN, S.ENDED_ELSEWHERE): (S.ENDED, None, "signed_out"),
+    (S.REFRESHING, S.ENDED_ELSEWHERE): (S.ENDED, None, "signed_out"),
     (S.REDIRECTING, S.CANCELLED): (S.SIGNED_OUT, None, "signed_out"),
 }
 ERROR_EVENTS = {
@@ -214,3 +216,32 @@ def test_an_ending_decision_tells_the_page_to_forget_the_session() -> None:
     assert flow.step(S.SIGNED_IN, Event(S.TIMER, can_refresh=False)).end_session
     assert flow.step(S.SIGNED_IN, Event(S.SIGN_OUT)).end_session
     assert not flow.step(S.SIGNED_IN, Event(S.API_FAILED, API_404)).end_session
+
+
+def test_the_table_is_the_machine() -> None:
+    """Every row names a known state and event; every decision names a known state."""
+    for state, name in flow.TRANSITIONS:
+        assert state in flow.STATES and name in flow.EVENTS
+        assert flow.step(state, Event(name, API_404, can_refresh=True)).state in flow.STATES
+    assert set(EXPECTED) == set(flow.TRANSITIONS)
+
+
+def test_every_event_is_emitted_and_every_send_carried_out_by_the_page() -> None:
+    """The page (app/ui) emits each event and acts on each kind of decision."""
+    from pathlib import Path
+
+    folder = Path(flow.__file__).parent / "ui"
+    ui = "".join(p.read_text(encoding="utf-8") for p in folder.glob("*.py"))
+    kinds = ("SEND_", "RETRY_", "LOAD_")
+    events = [
+        k
+        for k, v in vars(flow).items()
+        if k.isupper() and isinstance(v, str) and v in flow.EVENTS and not k.startswith(kinds)
+    ]
+    assert len(events) == len(flow.EVENTS)
+    for event in events:
+        assert f"flow.{event}" in ui, f"the page never emits {event}"
+    for send in ("SEND_AUTHORIZE", "SEND_EXCHANGE", "SEND_REFRESH", "SEND_REVOKE", "LOAD_DATA"):
+        assert f"flow.{send}" in ui, f"the page never acts on {send}"
+    for retry in ("RETRY_EXCHANGE", "RETRY_REFRESH", "RETRY_LOAD"):
+        assert getattr(flow, retry)  # named, and offered by the table (tests above)
