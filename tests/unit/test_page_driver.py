@@ -22,7 +22,7 @@ DEFAULTS = {"client_id": "cid", "redirect_uri": "http://localhost:4597/"}
 
 
 @pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch):
+def driver(monkeypatch: pytest.MonkeyPatch):
     before = set(sys.modules)
     document, window = fake_dom.install(monkeypatch)
     from app.ui.app import App
@@ -55,8 +55,8 @@ def notice(document) -> tuple[str | None, list[str]]:
     return box.getAttribute("data-kind"), document.getElementById("notice-actions").buttons()
 
 
-def test_an_ending_refresh_error_forgets_the_session_and_sign_in_again_works(page) -> None:
-    app, document, window = page
+def test_an_ending_refresh_error_forgets_the_session_and_sign_in_again_works(driver) -> None:
+    app, document, window = driver
     signed_in(app)
     refused = errors.OAuthError(400, "invalid_request", "bad", "refresh_token")
     app.carry_out(app.decide(flow.Event(flow.REFRESH_FAILED, refused)))
@@ -69,8 +69,8 @@ def test_an_ending_refresh_error_forgets_the_session_and_sign_in_again_works(pag
     assert app.state == flow.REDIRECTING and window.navigated
 
 
-def test_a_notice_while_signed_in_offers_no_sign_in(page) -> None:
-    app, document, _window = page
+def test_a_notice_while_signed_in_offers_no_sign_in(driver) -> None:
+    app, document, _window = driver
     signed_in(app)
     app.carry_out(app.decide(flow.Event(flow.CALLBACK_FAILED, errors.CallbackReplayed())))
     kind, buttons = notice(document)
@@ -78,8 +78,8 @@ def test_a_notice_while_signed_in_offers_no_sign_in(page) -> None:
     assert app.state == flow.SIGNED_IN and app.session.signed_in
 
 
-def test_on_error_while_signed_in_offers_retry(page) -> None:
-    app, document, _window = page
+def test_on_error_while_signed_in_offers_retry(driver) -> None:
+    app, document, _window = driver
     signed_in(app)
 
     async def again() -> None:
@@ -91,8 +91,8 @@ def test_on_error_while_signed_in_offers_retry(page) -> None:
     assert app.retry is not None and app.session.signed_in
 
 
-def test_the_timer_ends_an_expired_session_without_refresh_token(page) -> None:
-    app, document, window = page
+def test_the_timer_ends_an_expired_session_without_refresh_token(driver) -> None:
+    app, document, window = driver
     signed_in(app, refresh_token=None, expires_at=NOW - 1)
     app.render_signed_in()
     window.tick()  # the page's one-second interval
@@ -106,8 +106,8 @@ def test_the_timer_ends_an_expired_session_without_refresh_token(page) -> None:
     ("refresh_token", "words"),
     [(None, "stays valid at ilert until it expires"), ("RT", "could not be reached")],
 )
-def test_sign_out_says_what_happened(page, refresh_token, words) -> None:
-    app, document, _window = page
+def test_sign_out_says_what_happened(driver, refresh_token, words) -> None:
+    app, document, _window = driver
     signed_in(app, refresh_token=refresh_token)
 
     app.session.client.transport = Unreachable()
