@@ -771,10 +771,12 @@ class App:
                 self.show(None)  # the failure it told of is over
             return
         notices.status("Some of your ilert data could not be loaded; see the panels.")
-        self.log_error(failures[0])
+        # The one that ends the session, if any, decides (not merely the first panel's).
+        failure = next((f for f in failures if flow.ends_session(f)), failures[0])
+        self.log_error(failure)
 
         async def again() -> None:
             await self._load_data()
 
-        self.carry_out(self.decide(Event(flow.API_FAILED, failures[0])), again)
+        self.carry_out(self.decide(Event(flow.API_FAILED, failure)), again)
         self.load_notice = True

@@ -119,3 +119,20 @@ def test_sign_out_says_what_happened(driver, refresh_token, words) -> None:
     run(scenario())
     assert app.state == flow.ENDED and not app.session.signed_in
     assert words in document.getElementById("status").textContent
+
+
+def test_a_data_load_failure_that_ends_the_session_decides_whatever_its_panel(
+    driver, monkeypatch
+) -> None:
+    """The first panel's 404 used to decide, leaving a dead session signed in."""
+    app, document, _window = driver
+    signed_in(app)
+    from app.ui import panels
+
+    async def load_all(_app) -> list[BaseException]:
+        return [errors.ApiError(404, "gone"), errors.SessionEnded("revoked")]
+
+    monkeypatch.setattr(panels, "load_all", load_all)
+    run(app._load_data())
+    assert app.state == flow.ENDED and not app.session.signed_in
+    assert notice(document) == ("session_ended", ["Sign in again"])
