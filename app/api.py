@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from app import protocol, scopes
+from app import backoff, protocol, scopes
 from app.errors import MalformedResponse, ScopeNotGranted, SessionEnded
 from app.flowlog import FlowLog
 from app.http import DEFAULT_TIMEOUT, HttpResponse, Transport
@@ -37,7 +37,7 @@ class ApiClient:
         self.transport = transport
         self.log = log or FlowLog(clock)
         self.timeout = timeout
-        self.failures = 0  # consecutive 429/5xx, drives the back-off delay
+        self.streak = backoff.Streak()  # consecutive 429/5xx, drives the back-off delay
 
     async def call(
         self, method: str, path: str, params: object = None, body: object = None
@@ -58,14 +58,10 @@ class ApiClient:
             if protocol.is_unauthorized(resp):  # a brand-new token refused: don't loop
                 self.session.end()
                 raise SessionEnded("revoked")
-        try:
-            result = protocol.api_result(resp, method, path, self.session.scope, self.failures)
-        except Exception as exc:
-            if getattr(exc, "retry_after", None):
-                self.failures += 1
-            raise
-        self.failures = 0
-        return result
+        scope = self.session.scope
+        return self.streak.read(
+            lambda attempt: protocol.api_result(resp, method, path, scope, attempt)
+        )
 
     async def _send(
         self, method: str, path: str, token: str, params: object, body: object

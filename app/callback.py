@@ -1,16 +1,17 @@
 """The redirect back from the server: parse it, check it, consume the stored attempt.
 
-Only an answer to this tab's own sign-in speaks for the server. An ``error`` whose
-``state`` matches no attempt of this tab (a crafted link, an old bookmark) is ignored
-with a neutral note, its text never shown, and a sign-in under way stays intact.
+Only an answer to this tab's own sign-in speaks for the server. An answer whose ``state``
+matches no attempt of this tab (a crafted link, an old bookmark), with a ``code`` or an
+``error`` alike, consumes nothing: a sign-in under way stays intact. An ``error`` of that
+kind is ignored with a neutral note (its text never shown); a ``code`` is refused with a
+warning (missing or mismatched state, or no sign-in in this tab).
 
-Checks, in order: a state seen before (replay: back button); an ``error`` answer, which
-must carry this tab's state; a missing ``state``; no stored attempt in this tab (opened
-elsewhere); a state that does not match (forged or stale); then ``iss`` (RFC 9207), before
-any exchange: when present it must be an issuer the sign-in's server may use
-(``accepted_issuers``), and it must be present when that server says it always sends one.
-Except for ignored and replayed answers, the attempt is removed, so a verifier is used
-at most once.
+Checks, in order: a state seen before (replay: back button); a missing ``state``, no stored
+attempt in this tab (opened elsewhere) or a state that does not match (forged or stale);
+then, the answer being ours, the attempt is removed (a verifier is used at most once) and
+``iss`` is checked (RFC 9207) before any exchange: when present it must be an issuer the
+sign-in's server may use (``accepted_issuers``), and a code answer must carry it when that
+server says it always sends one.
 """
 
 from __future__ import annotations
@@ -183,32 +184,27 @@ def handle(
     state = params.get("state", "")
     if state and state_was_used(storage, state):
         raise CallbackReplayed()  # handled before; a sign-in under way is left alone
-    if "error" in params:
-        attempt = peek_attempt(storage)
+    attempt = peek_attempt(storage)
+    if not state or attempt is None or not _same(attempt.state, state):
+        # Not the answer to this tab's sign-in under way (a crafted link, an old one):
+        # nothing is consumed, so a sign-in under way can still finish.
+        if "error" in params:  # its text is not the server's word: not shown
+            raise IgnoredCallback("no_state" if not state else "unknown_state")
         if not state:
-            raise IgnoredCallback("no_state")
-        if attempt is None or not _same(attempt.state, state):
-            raise IgnoredCallback("unknown_state")
-        # Ours: whatever happened, this attempt is over.
-        take_attempt(storage)
-        mark_state_used(storage, state)
-        endpoints = _recorded(attempt)
-        check_issuer(params, endpoints or fallback or _NOWHERE, code=False)
+            raise StateMissing()
+        if attempt is None:
+            raise MissingVerifier()
+        raise StateMismatch()
+    # Ours: whatever happens now, this attempt is over (a verifier is used at most once).
+    take_attempt(storage)
+    mark_state_used(storage, state)
+    endpoints = _recorded(attempt)
+    check_issuer(params, endpoints or fallback or _NOWHERE, code="error" not in params)
+    if "error" in params:
         description = params.get("error_description", "")
         if params["error"] == "access_denied":
             raise ConsentDenied(description)
         raise AuthorizationError(params["error"], description)
-    if not state:
-        take_attempt(storage)
-        raise StateMissing()
-    attempt = take_attempt(storage)
-    if attempt is None:
-        raise MissingVerifier()
-    if not _same(attempt.state, state):
-        raise StateMismatch()
-    mark_state_used(storage, state)
-    endpoints = _recorded(attempt)
-    check_issuer(params, endpoints or fallback or _NOWHERE)
     code = params.get("code", "")
     if not code:
         raise AuthorizationError("invalid_request", "the answer carried no code")

@@ -3,11 +3,18 @@
 ``fetch`` is asynchronous, so the page stays responsive while a call runs, and it can be
 aborted: by ``AbortSignal.timeout`` (the timeout setting) and by cancelling the asyncio
 task (pyfetch aborts the request when its task is cancelled). A failure without an answer is
-told apart as far as the browser allows: a timeout (our signal fired), the browser offline
-(``navigator.onLine``; the request never left), a CORS refusal (a ``no-cors`` probe of the
-same URL does get through, so the server is there but does not allow this page), or a
-network failure; and before all that, a request the page's own Content-Security-Policy
-blocked (its ``<meta>`` policy read back, or a ``securitypolicyviolation`` event heard).
+told apart as far as the browser allows: a timeout (our signal fired), a CORS refusal (a
+``no-cors`` probe of the same URL does get through, so the server is there but does not
+allow this page), or a network failure; and before all that, a request the page's own
+Content-Security-Policy blocked (its ``<meta>`` policy read back, or a
+``securitypolicyviolation`` event heard).
+
+Whether a request left (``NetworkError.sent``) is decided from what this code did, never
+guessed afterwards: only a request that was not handed to ``fetch`` at all (the browser
+said it was offline *before*) certainly never left (``sent=False``). Once ``fetch`` has it,
+a failure may come after the server got the request (a dropped connection, a timeout, a
+withheld CORS answer to a simple POST), so ``sent`` stays None: a code exchange is then
+not sent again.
 """
 
 from __future__ import annotations
@@ -67,6 +74,8 @@ class FetchTransport:
         }
         if request.body is not None:
             options["body"] = request.body.decode("utf-8")
+        if not bool(js.navigator.onLine):  # not sent at all: this one provably never left
+            raise NetworkError(request.url, "the browser is offline", sent=False)
         started = time.perf_counter()
         try:
             resp = await pyfetch(request.url, **options)
@@ -122,10 +131,11 @@ def blocked_by_page_policy(url: str) -> bool:
 
 
 async def _classify(url: str) -> NetworkError:
+    """Why a request handed to fetch got no answer (it may have reached the server)."""
     if blocked_by_page_policy(url):
         return CspBlocked(url)
-    if not bool(js.navigator.onLine):
-        return NetworkError(url, "the browser is offline", sent=False)
+    if not bool(js.navigator.onLine):  # went offline meanwhile: maybe after sending
+        return NetworkError(url, "the connection was lost (the browser went offline)")
     try:  # an opaque no-cors answer proves the server is reachable: then CORS refused ours
         await pyfetch(
             url,

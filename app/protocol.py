@@ -13,6 +13,7 @@ header marks a dead access token whatever the body says.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass
 from urllib.parse import quote, urlencode
@@ -36,6 +37,19 @@ from app.http import HttpRequest, HttpResponse
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 PAGE_SIZES = {"/alert-sources": 50, "/alerts": 100, "/schedules": 20, "/on-calls": 250}
+# The longest lifetime taken from a token answer (a year; ilert's access tokens last an
+# hour). JSON allows 1e400 (infinity) and Python's parser NaN: neither is a lifetime.
+MAX_LIFETIME = 366 * 86400.0
+# Stored instants (seconds since the epoch) beyond this are not ours (the year 5138).
+MAX_INSTANT = 1e11
+
+
+def seconds(value: object, upper: float) -> float | None:
+    """``value`` as a number of seconds in (0, upper], or None (bool, NaN, inf, text ...)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and 0 < number <= upper else None
 
 
 # --- tokens ----------------------------------------------------------------------------
@@ -59,23 +73,36 @@ class TokenSet:
 
     @classmethod
     def from_dict(cls, data: object) -> TokenSet | None:
-        """Tolerant load from storage: anything unusable is None (treated as signed out)."""
+        """Load what storage or another tab holds (untrusted): every field is checked, and
+        anything unusable gives None (treated as signed out; the caller drops it)."""
         if not isinstance(data, dict):
             return None
-        try:
-            return cls(
-                access_token=str(data["access_token"]),
-                expires_at=float(data["expires_at"]),
-                scope=str(data.get("scope") or ""),
-                token_type=str(data.get("token_type") or "Bearer"),
-                refresh_token=data.get("refresh_token") or None,
-                refresh_expires_at=(
-                    float(data["refresh_expires_at"]) if data.get("refresh_expires_at") else None
-                ),
-                obtained_at=float(data.get("obtained_at") or 0),
-            )
-        except (KeyError, TypeError, ValueError):
+        access = data.get("access_token")
+        expires_at = seconds(data.get("expires_at"), MAX_INSTANT)
+        scope = data.get("scope", "")
+        token_type = data.get("token_type", "Bearer")
+        refresh = data.get("refresh_token")
+        refresh_at = data.get("refresh_expires_at")
+        obtained = data.get("obtained_at", 0.0)
+        if not isinstance(access, str) or not access or expires_at is None:
             return None
+        if not isinstance(scope, str) or token_type != "Bearer":
+            return None
+        if refresh is not None and (not isinstance(refresh, str) or not refresh):
+            return None
+        if refresh_at is not None and seconds(refresh_at, MAX_INSTANT) is None:
+            return None
+        if obtained != 0 and seconds(obtained, MAX_INSTANT) is None:
+            return None
+        return cls(
+            access_token=access,
+            expires_at=expires_at,
+            scope=scope,
+            token_type="Bearer",
+            refresh_token=refresh,
+            refresh_expires_at=None if refresh_at is None else float(refresh_at),
+            obtained_at=float(obtained),
+        )
 
 
 def _form(url: str, data: dict[str, str]) -> HttpRequest:
@@ -145,11 +172,16 @@ def form_fields(request: HttpRequest) -> dict[str, str]:
 
 
 def token_set(
-    resp: HttpResponse, now: float, previous: TokenSet | None = None, grant: str = ""
+    resp: HttpResponse,
+    now: float,
+    previous: TokenSet | None = None,
+    grant: str = "",
+    attempt: int = 0,
 ) -> TokenSet:
-    """A 2xx token response → TokenSet, validated; any other answer → its typed error."""
+    """A 2xx token response → TokenSet, validated; any other answer → its typed error
+    (``attempt``: earlier 429/5xx answers in a row, for the back-off)."""
     if not 200 <= resp.status < 300:
-        raise token_error(resp, grant)
+        raise token_error(resp, grant, attempt)
     data = resp.json_or_none()
     if data is None and resp.body.strip() and not resp.is_json:
         raise NonJsonResponse(resp.status, "a page instead of a token response")
@@ -163,16 +195,17 @@ def token_set(
         raise InvalidTokenResponse(
             resp.status, f"token_type is {token_type!r}, but only Bearer tokens can be used"
         )
-    expires_in = data.get("expires_in")
-    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)):
-        raise InvalidTokenResponse(resp.status, "expires_in is missing or not a number")
-    if expires_in <= 0:
-        raise InvalidTokenResponse(resp.status, f"expires_in is {expires_in}, not positive")
+    raw = data.get("expires_in")
+    expires_in = seconds(raw, MAX_LIFETIME)
+    if expires_in is None:
+        shown = repr(raw)[:40] if raw is not None else "missing"
+        raise InvalidTokenResponse(
+            resp.status, f"expires_in is {shown}, not a number of seconds up to a year"
+        )
     refresh = data.get("refresh_token")
     if isinstance(refresh, str) and refresh:
-        rt_in = data.get("refresh_token_expires_in")
-        ok = isinstance(rt_in, (int, float)) and not isinstance(rt_in, bool) and rt_in > 0
-        rt_at = now + float(rt_in) if ok else None
+        rt_in = seconds(data.get("refresh_token_expires_in"), MAX_LIFETIME)
+        rt_at = now + rt_in if rt_in is not None else None  # unknown: not an error
     elif previous is not None:  # no rotation: keep the refresh token we have
         refresh, rt_at = previous.refresh_token, previous.refresh_expires_at
     else:
@@ -182,7 +215,7 @@ def token_set(
         scope = previous.scope if previous else ""
     return TokenSet(
         access_token=access,
-        expires_at=now + float(expires_in),
+        expires_at=now + expires_in,
         scope=scope,
         token_type="Bearer",
         refresh_token=refresh,
@@ -191,24 +224,24 @@ def token_set(
     )
 
 
-def token_info(resp: HttpResponse, introspection: bool = False) -> dict:
+def token_info(resp: HttpResponse, introspection: bool = False, attempt: int = 0) -> dict:
     """ilert's token_info or an RFC 7662 answer; a refusal is InfoRefused (still signed in)."""
     if resp.status in (401, 403) or (400 <= resp.status < 500 and resp.status != 429):
         fields = oauth_fields(resp)
         reason = ": ".join(f for f in fields if f) if fields else ""
         raise InfoRefused(resp.status, reason, introspection)
     if not 200 <= resp.status < 300:
-        raise token_error(resp)
+        raise token_error(resp, attempt=attempt)
     data = resp.json_or_none()
     if not isinstance(data, dict):
         raise MalformedResponse(resp.status, "token_info did not return an object")
     return data
 
 
-def revoked(resp: HttpResponse) -> None:
+def revoked(resp: HttpResponse, attempt: int = 0) -> None:
     """RFC 7009: 200 (also for an unknown token); anything else is the server's refusal."""
     if not 200 <= resp.status < 300:
-        raise token_error(resp)
+        raise token_error(resp, attempt=attempt)
 
 
 def oauth_fields(resp: HttpResponse) -> tuple[str, str] | None:

@@ -14,22 +14,21 @@ by that tab: ``adopt``, or found in the store) before it sends its own refresh.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
-from app import scopes
+from app import flow, scopes
 from app.config import Endpoints, SettingsError
 from app.errors import OAuthError, SessionEnded
-from app.keys import TOKENS_KEY
+from app.keys import TOKENS_KEY, USED_KEY
 from app.protocol import TokenSet
-from app.storage import Storage, clear_all, get_json, remove_quietly, save_tokens, take_attempt
+from app.storage import Storage, clear_all, get_json, remove_quietly, save_tokens
 from app.tokens import TokenClient
 
 ADOPT_GRACE = 1.0  # seconds a refused refresh waits for the tokens another tab refreshed
 REFRESH_MARGIN = 60.0  # ilert's CLI refreshes when less than 60 s of validity remain
 MIN_REFRESH_INTERVAL = 300.0  # ilert asks apps not to refresh more than once per 5 minutes
-# OAuth errors of a refresh after which the refresh token is of no use: the session ends.
-ENDING_REFRESH_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 
 
 class Session:
@@ -52,6 +51,8 @@ class Session:
         self._adoption: asyncio.Future | None = None
         stored = get_json(store, TOKENS_KEY)
         self.tokens: TokenSet | None = TokenSet.from_dict(stored)
+        if self.tokens is None and store.get(TOKENS_KEY) is not None:
+            remove_quietly(store, TOKENS_KEY)  # unusable (tampered with): dropped, signed out
         # The server the tokens came from (recorded with them): every later call of this
         # session goes there, whatever the settings say meanwhile. None: not recorded.
         self.endpoints: Endpoints | None = None
@@ -138,7 +139,7 @@ class Session:
         With ``stale`` (the token set a 401 came back for), skip the refresh when it was
         already replaced (compared by identity: ilert's tokens carry no jti, so two tokens
         issued in the same second can be equal strings). A refresh refused for good
-        (ENDING_REFRESH_ERRORS) ends the session, removes what was stored, and raises.
+        (``flow.ends_session``) ends the session, removes what was stored, and raises.
         """
         current = self.tokens
         if current is None:
@@ -184,13 +185,14 @@ class Session:
             raise SessionEnded("expired")
         try:
             fresh = await self.client.refresh(current)
-        except OAuthError as exc:
-            if exc.code == "invalid_grant" and self.lock is not None:
+        except Exception as exc:
+            rotated_away = isinstance(exc, OAuthError) and exc.code == "invalid_grant"
+            if rotated_away and self.lock is not None:
                 # Rotated away by another tab whose hand-over is on its way: take it.
                 adopted = await self._wait_adopted(current)
                 if adopted is not None:
                     return adopted
-            if exc.code in ENDING_REFRESH_ERRORS:
+            if flow.ends_session(exc):  # the one table (app.flow) says this refresh is final
                 self.end()
             raise
         if self.tokens is not current:  # signed out meanwhile: drop the answer
@@ -198,7 +200,10 @@ class Session:
         self.refresh_count += 1
         self._set(fresh)
         if self.after_refresh is not None:
-            await self.after_refresh(current, fresh)
+            # Best effort: a failed hand-over to the other tabs does not make this tab's
+            # refresh (its new tokens are stored) a failure; they find out by their own.
+            with contextlib.suppress(Exception):
+                await self.after_refresh(current, fresh)
         return fresh
 
     def adopt(self, tokens: TokenSet) -> None:
@@ -220,8 +225,9 @@ class Session:
 
     def end(self) -> None:
         """Forget the session and everything stored for it (tokens, pending attempts)."""
-        take_attempt(self.store)
-        clear_all(self.store, keep=lambda k: k.endswith("used-states"))
+        # Every item of the app goes (the attempt too), but the handled states: a replayed
+        # redirect must still be recognised after the session ended.
+        clear_all(self.store, keep=lambda key: key == USED_KEY)
         self._set(None)
 
     async def sign_out(self) -> Exception | None:

@@ -79,10 +79,12 @@ async def with_lock(name: str, work: Callable[[], Awaitable[T]]) -> T:
     if locks is None:
         return await work()
     release = await _acquire(locks, name, if_available=True)
-    if release is None:
+    waited = release is None
+    if waited:  # a cancellation while waiting lets go of the grant (see _acquire)
         release = await _acquire(locks, name, if_available=False)
-        await asyncio.sleep(SETTLE_S)
-    try:
+    try:  # held from here: every await below, the settling one too, is inside the try
+        if waited:
+            await asyncio.sleep(SETTLE_S)
         return await work()
     finally:
         release()

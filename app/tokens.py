@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from app import protocol
+from app import backoff, protocol
 from app.errors import NotOffered
 from app.flowlog import FlowLog
 from app.http import DEFAULT_TIMEOUT, HttpRequest, HttpResponse, Transport
@@ -59,17 +59,7 @@ class TokenClient:
         self.clock = clock
         self.log = log or FlowLog(clock)
         self.timeout = timeout
-
-    @classmethod
-    def from_settings(cls, settings, transport: Transport, **kwargs) -> TokenClient:
-        return cls(
-            settings.client_id,
-            settings.token_endpoint(),
-            settings.token_info_endpoint(),
-            settings.revoke_endpoint(),
-            transport,
-            **kwargs,
-        )
+        self.streak = backoff.Streak()  # 429/5xx in a row from these endpoints
 
     @classmethod
     def from_endpoints(cls, endpoints, transport: Transport, **kwargs) -> TokenClient:
@@ -99,14 +89,23 @@ class TokenClient:
             self.token_url, self.client_id, code, verifier, redirect_uri
         )
         resp = await self._send(request)
-        return protocol.token_set(resp, self.clock(), grant="authorization_code")
+        now = self.clock()
+        code_grant = "authorization_code"
+        return self.streak.read(
+            lambda attempt: protocol.token_set(resp, now, grant=code_grant, attempt=attempt)
+        )
 
     async def refresh(self, tokens: TokenSet) -> TokenSet:
         request = protocol.refresh_request(
             self.token_url, self.client_id, tokens.refresh_token or ""
         )
         resp = await self._send(request)
-        return protocol.token_set(resp, self.clock(), previous=tokens, grant="refresh_token")
+        now = self.clock()
+        return self.streak.read(
+            lambda attempt: protocol.token_set(
+                resp, now, previous=tokens, grant="refresh_token", attempt=attempt
+            )
+        )
 
     async def token_info(self, access_token: str) -> dict:
         """ilert's token_info or RFC 7662 introspection; ``{"active": False}`` for a dead token."""
@@ -119,7 +118,9 @@ class TokenClient:
         else:
             request = protocol.token_info_request(self.token_info_url, access_token)
         resp = await self._send(request)
-        return protocol.token_info(resp, self.introspection)
+        return self.streak.read(
+            lambda attempt: protocol.token_info(resp, self.introspection, attempt)
+        )
 
     async def revoke(self, refresh_token: str) -> None:
         """Revoke a refresh token (RFC 7009: 200 also for an unknown token)."""
@@ -128,4 +129,4 @@ class TokenClient:
         resp = await self._send(
             protocol.revoke_request(self.revoke_url, self.client_id, refresh_token)
         )
-        protocol.revoked(resp)
+        self.streak.read(lambda attempt: protocol.revoked(resp, attempt))

@@ -19,10 +19,16 @@ Follows the ilert contract; where ilert documents nothing the RFCs decide:
   stays valid; at most 10 live refresh tokens per app and user, the oldest revoked beyond
   that. Mode ``strict_rotation`` revokes the used refresh token at once.
 - A refresh keeps the scope originally granted; a ``scope`` parameter is ignored.
-- Token, token_info and revoke accept ``application/x-www-form-urlencoded`` bodies only.
+- Token, token_info and revoke accept ``application/x-www-form-urlencoded`` bodies only, with
+  each parameter at most once (RFC 6749 3.1: "MUST NOT be included more than once"): a
+  repeated one is ``invalid_request`` 400.
 - token_info answers ``{"active": false}`` for anything but a live access token (RFC 7662);
   revoke answers 200 with an empty body, also for unknown tokens (RFC 7009), and only
-  revokes refresh tokens (access tokens live until they expire, as at ilert).
+  revokes refresh tokens (access tokens live until they expire, as at ilert). A revoke that
+  names a ``client_id`` revokes only that client's tokens: for a token issued to another
+  client it answers the same 200 and revokes nothing (RFC 7009 2.1 says the token must have
+  been issued to the client asking; the unchanged answer tells no client that another's
+  token exists). Without ``client_id`` (ilert documents only ``token``) the token is revoked.
 - Confidential apps (a secret in apps.json) authenticate with ``client_secret`` in the form
   or HTTP Basic; a wrong secret is ``invalid_client`` 401 (RFC 6749 5.2). As ilert's guide
   says, "the client secret can be omitted by relying on PKCE": a code issued with a
@@ -188,6 +194,16 @@ def _form_error() -> Response:
     )
 
 
+def _form_refused(request: Request) -> Response | None:
+    """Not a form, or a parameter in it more than once (RFC 6749 3.1): the error; else None."""
+    if not _is_form(request):
+        return _form_error()
+    for name, values in request.form.lists():
+        if len(values) > 1:
+            return oauth_error("invalid_request", f"Parameter {name} is included more than once")
+    return None
+
+
 def _client(state: State, request: Request) -> tuple[App, bool] | Response:
     """The authenticated app and whether a secret was sent, or an error response."""
     form = request.form
@@ -212,8 +228,9 @@ def _client(state: State, request: Request) -> tuple[App, bool] | Response:
 
 
 def token(emu: Emulator, request: Request) -> Response:
-    if not _is_form(request):
-        return _form_error()
+    refused = _form_refused(request)
+    if refused is not None:
+        return refused
     form = request.form
     grant_type = form.get("grant_type")
     if not grant_type:
@@ -329,8 +346,9 @@ def _grant(
 
 
 def token_info(emu: Emulator, request: Request) -> Response:
-    if not _is_form(request):
-        return _form_error()
+    refused = _form_refused(request)
+    if refused is not None:
+        return refused
     token_value = request.form.get("token")
     if not token_value:
         return oauth_error("invalid_request", "Missing parameter token")
@@ -348,10 +366,15 @@ def token_info(emu: Emulator, request: Request) -> Response:
 
 
 def revoke(emu: Emulator, request: Request) -> Response:
-    if not _is_form(request):
-        return _form_error()
+    refused = _form_refused(request)
+    if refused is not None:
+        return refused
     token_value = request.form.get("token")
     if not token_value:
         return oauth_error("invalid_request", "Missing parameter token")
-    emu.tokens.revoke_refresh(token_value)
+    asking = request.form.get("client_id")
+    record = emu.tokens.refresh_record(token_value)
+    if asking is None or (record is not None and record.client_id == asking):
+        emu.tokens.revoke_refresh(token_value)
+    # else: another client's token: the same 200, nothing revoked (see the module's notes)
     return Response(b"", status=200, headers=NO_STORE)

@@ -81,10 +81,6 @@ def build(app_dir: Path = APP, part: str = "boot") -> bytes:
     return buffer.getvalue()
 
 
-def newest_source_mtime(app_dir: Path = APP) -> float:
-    return max((p.stat().st_mtime for p in sources(app_dir)), default=0.0)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="verify, do not write")

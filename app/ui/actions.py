@@ -21,10 +21,6 @@ class Actions:
         self.cancellable: set[str] = set()
         self.holding = True  # the page is still being built (App.finish_start releases it)
 
-    @property
-    def busy(self) -> bool:
-        return bool(self.tasks)
-
     def running(self, name: str) -> bool:
         return name in self.tasks
 

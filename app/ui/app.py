@@ -272,6 +272,8 @@ class App:
         """Show what the decision says; start what it says to send."""
         if decision.ignored:
             return
+        if decision.end_session and self._session is not None and self._session.signed_in:
+            self._session.end()  # the policy ended it: nothing of it stays (reload resumes none)
         if decision.view == "signed_in":
             self.render_signed_in()
         elif decision.view == "signed_out":
@@ -347,7 +349,7 @@ class App:
     def wire(self) -> None:
         click = {
             "reload-data": self.load_data,
-            "refresh-now": self.refresh_now,
+            "refresh-now": self.ask_refresh,
             "token-info": self.show_token_info,
             "sign-out": self.sign_out,
             "cancel": self.actions.cancel_all,
@@ -389,8 +391,9 @@ class App:
 
     def on_pageshow(self, event: object) -> None:
         if getattr(event, "persisted", False) and self.state == flow.REDIRECTING:
-            self.state = flow.SIGNED_OUT  # back from the sign-in page via the bfcache
-            b.by_id("sign-in").disabled = False
+            self.carry_out(
+                self.decide(Event(flow.CANCELLED))
+            )  # back from the sign-in page (bfcache)
             notices.status("")
 
     def on_action(self, event: object) -> None:
@@ -457,7 +460,7 @@ class App:
                 notices.confirm_hosts(pending)
                 return
         decision = self.decide(Event(flow.SIGN_IN))
-        if decision.ignored:  # a double click starts one flow only
+        if decision.send != flow.SEND_AUTHORIZE:  # a double click starts one flow only
             return
         button = b.by_id("sign-in")
         button.disabled = True
@@ -470,8 +473,7 @@ class App:
 
             url = authorize.start(self.settings, self.session_store, b.page_url())
         except Exception:
-            self.state = flow.SIGNED_OUT
-            button.disabled = False
+            self.carry_out(self.decide(Event(flow.CANCELLED)))  # could not start: signed out
             raise
         self.show(None)
         if self.teaching:
@@ -554,7 +556,9 @@ class App:
                 notices.passing()
             return
         self.log.step("State matches this tab's sign-in; verifier taken and deleted from storage")
-        self.decide(Event(flow.CALLBACK))
+        if self.decide(Event(flow.CALLBACK)).send != flow.SEND_EXCHANGE:
+            self.log.step("Sign-in answer not used: this tab is not signing in")
+            return
         if self.teaching:
             from app import teaching
             from app.ui import teaching_view
@@ -591,8 +595,8 @@ class App:
                 await self.teach_exchange(code, verifier, None)
 
             async def again() -> None:
-                self.decide(Event(flow.CALLBACK))
-                await self.exchange(code, verifier, redirect_uri, endpoints)
+                if self.decide(Event(flow.CALLBACK)).send == flow.SEND_EXCHANGE:
+                    await self.exchange(code, verifier, redirect_uri, endpoints)
 
             decision = self.decide(Event(flow.EXCHANGE_FAILED, exc))
             self.carry_out(decision, again)
@@ -665,8 +669,7 @@ class App:
             self.carry_out(self.decide(Event(flow.TIMER, can_refresh=True)))
         elif expired and not session.can_refresh:
             self.log.step("Access token expired and there is no refresh token: session ended")
-            session.end()
-            self.carry_out(self.decide(Event(flow.TIMER, can_refresh=False)))
+            self.carry_out(self.decide(Event(flow.TIMER, can_refresh=False)))  # ends it
 
     # --- token actions ----------------------------------------------------------------------
 
@@ -675,19 +678,26 @@ class App:
 
         await self.teach("refresh")
         before = self.session.tokens
-        if self.state == flow.SIGNED_IN:
-            self.state = flow.REFRESHING
         try:
             fresh = await self.session.refresh()
         except Exception as exc:
             self.log_error(exc)
-            self.carry_out(self.decide(Event(flow.REFRESH_FAILED, exc)), self._refresh)
+            self.carry_out(self.decide(Event(flow.REFRESH_FAILED, exc)), self._refresh_again)
             return
         rotated = bool(before and fresh.refresh_token != before.refresh_token)
         self.log.step("Access token refreshed", scope=fresh.scope, refresh_token_rotated=rotated)
         self.decide(Event(flow.REFRESHED))
         token_panel.draw(self.session)
         notices.status("Access token refreshed.")
+
+    async def _refresh_again(self) -> None:
+        """Retry: a refresh asked for again (the state machine decides it may run)."""
+        if self.decide(Event(flow.REFRESH)).send == flow.SEND_REFRESH:
+            await self._refresh()
+
+    def ask_refresh(self) -> None:
+        """The Refresh button."""
+        self.carry_out(self.decide(Event(flow.REFRESH)))
 
     def refresh_now(self) -> None:
         # Not cancellable: the refresh is shared by every waiting call, and its answer must
@@ -719,8 +729,10 @@ class App:
             await self.teach("revoke")
             server = self.server_name()  # the session's, before it ends
             had_refresh = self.session.can_refresh
-            await tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
             decision = self.decide(Event(flow.SIGN_OUT))
+            if decision.send != flow.SEND_REVOKE:  # not signed in (any more)
+                return
+            await tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
             failure = await self.session.sign_out()
             self.carry_out(decision)
             self.show(None)
@@ -782,12 +794,14 @@ class App:
         notices.status(
             f"Some of {your_data(self.server_name())} could not be loaded; see the panels."
         )
-        self.log_error(failures[0])
+        # The one that ends the session, if any, decides (not merely the first panel's).
+        failure = next((f for f in failures if flow.ends_session(f)), failures[0])
+        self.log_error(failure)
 
         async def again() -> None:
             await self._load_data()
 
-        self.carry_out(self.decide(Event(flow.API_FAILED, failures[0])), again)
+        self.carry_out(self.decide(Event(flow.API_FAILED, failure)), again)
         self.load_notice = True
 
 

@@ -49,8 +49,7 @@ def on_rotated(app, tokens: TokenSet) -> None:
 def on_signed_out(app) -> None:
     if app._session is None or not app._session.signed_in:
         return
-    app._session.end()
     app.log.step("Signed out in another tab of this session: the session ended here too")
-    app.carry_out(app.decide(Event(flow.SIGN_OUT)))
+    app.carry_out(app.decide(Event(flow.ENDED_ELSEWHERE)))  # forgets the session
     app.show(None)
     notices.status("Signed out in another tab: the session ended in this tab too.")

@@ -35,6 +35,35 @@ def on_blank_page(page: Page, app_url: str, script: str, arg: object) -> None:
     page.unroute(url)
 
 
+def settled(page: Page) -> None:
+    """Wait until what the page had queued has run: two frames (observers, a redraw in
+    requestAnimationFrame), then an idle callback (after any the page queued before it)."""
+    page.evaluate(
+        """() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(
+             () => requestIdleCallback(() => setTimeout(done, 0), {timeout: 5000}))))"""
+    )
+
+
+def listen_after_the_page(page: Page, channel: str) -> None:
+    """Count the messages this page hears on ``window`` and on BroadcastChannel ``channel``,
+    with listeners set up after the page's own ones (see ``heard``)."""
+    page.evaluate(
+        """(name) => {
+             window.__heard = 0;
+             window.__probe = new BroadcastChannel(name);
+             window.__probe.onmessage = () => { window.__heard += 1; };
+             addEventListener("message", () => { window.__heard += 1; });
+           }""",
+        channel,
+    )
+
+
+def heard(page: Page, messages: int) -> None:
+    """Wait until ``messages`` messages came: the page's listeners, earlier in creation
+    order, have had each of them by then."""
+    page.wait_for_function("(n) => window.__heard >= n", arg=messages)
+
+
 def reset(
     app: AppPage, served: ServeProcess, settings: dict | None = None, mode: str = "redirect"
 ) -> Page:

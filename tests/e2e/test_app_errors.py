@@ -89,14 +89,22 @@ def test_state_wrong(app_page: AppPage, served: ServeProcess) -> None:
     page = reset(app_page, served)
     page.get_by_role("button", name="Sign in with ilert").click()
     page.wait_for_url(re.compile(r"/oauth2/authorize"))
+    authorize_url = page.url
     token_calls: list[str] = []
     page.on("request", lambda r: token_calls.append(r.url) if "/oauth2/token" in r.url else None)
     app_page.goto(f"{served.app_url}?code=forged&state=not-the-one-we-sent")
     wait_idle(page)
     expect_notice(page, "state_mismatch", "state mismatch")
     assert token_calls == []  # the forged code was never sent anywhere
-    assert session_item(page, "ilert-pkce:attempt") is None  # verifier gone
     assert_clean_url(app_page)
+    # Like a forged error link, it consumed nothing: the sign-in under way still finishes.
+    assert session_item(page, "ilert-pkce:attempt") is not None
+    page.goto(authorize_url)
+    approve(page)
+    app_page.wait_ready()
+    wait_idle(page)
+    expect(page.locator("#profile")).to_contain_text("Alice")
+    assert len(token_calls) == 1
 
 
 def test_callback_in_another_tab(app_page: AppPage, served: ServeProcess) -> None:
@@ -248,3 +256,31 @@ def test_token_endpoint_failure_during_sign_in_is_not_retried(
     app_page.wait_ready()
     wait_idle(page)
     expect(page.locator("#profile")).to_contain_text("Alice Meier")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind"),
+    [
+        (400, '{"code": "invalid_request", "error": "Malformed request"}', "oauth_error"),
+        (400, '{"code": "invalid_scope", "error": "Scope not allowed"}', "invalid_scope"),
+        (200, '{"access_token": "x", "token_type": "Bearer", "expires_in": 1e400}', None),
+    ],
+    ids=["invalid_request", "invalid_scope", "expires_in-infinity"],
+)
+def test_a_refresh_refused_for_good_signs_out_and_sign_in_again_works(
+    app_page: AppPage, served: ServeProcess, status: int, body: str, kind: str | None
+) -> None:
+    """It stayed signed in with a "Sign in again" that did nothing (and 1e400 broke the
+    token card on every reload)."""
+    page = reset(app_page, served)
+    sign_in(app_page)
+    expect(page.locator("#profile")).to_contain_text("Alice Meier")
+    fault = {"endpoint": "token", "status": status, "body": body}
+    served.admin("faults", {**fault, "content_type": "application/json"})
+    page.get_by_role("button", name="Refresh now").click()
+    wait_idle(page)
+    expect_notice(page, kind or "invalid_token_response")
+    expect(page.locator("#signed-in")).to_be_hidden()
+    assert session_item(page, TOKENS_KEY) is None  # forgotten: a reload resumes nothing
+    page.locator("#notice").get_by_role("button", name="Sign in again").click()
+    page.wait_for_url(re.compile(r"/oauth2/authorize"))  # the offered way forward works

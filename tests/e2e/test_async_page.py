@@ -17,7 +17,7 @@ from playwright.sync_api import Page, Request, Route, expect
 
 from app.keys import ATTEMPT_KEY, TOKENS_KEY, TRANSPORT_KEY
 
-from .app_flow import expect_notice, reset, session_item, sign_in, wait_idle
+from .app_flow import approve, expect_notice, reset, session_item, sign_in, wait_idle
 from .conftest import AppPage, ServeProcess
 
 PANELS = ("profile", "sources", "alerts", "oncall")
@@ -191,7 +191,7 @@ def test_a_code_is_never_sent_twice(app: AppPage, served: ServeProcess, fault: d
     expect(notice.get_by_role("button", name="Try again")).to_have_count(0)
     expect(notice.get_by_role("button", name="Retry now")).to_have_count(0)
     expect(notice.get_by_role("button", name="Sign in again")).to_be_visible()
-    page.wait_for_timeout(300)
+    wait_idle(page)  # the sign-in action is over: nothing of it can send the code again
     assert len(codes_sent(app)) == 1
     expect(page.locator("#signed-in")).to_be_hidden()
 
@@ -210,6 +210,37 @@ def test_a_failed_first_data_load_retries_the_data_not_the_code(
 
 
 def test_an_exchange_that_never_left_can_be_retried(app: AppPage, served: ServeProcess) -> None:
+    """Offline before the exchange is sent: the code provably never left, so Try again."""
+    page = reset(app, served)
+    context = page.context
+
+    def offline_before_the_exchange(route) -> None:
+        response = route.fetch()  # the page's second part, fetched while online
+        context.set_offline(True)  # ... and the browser is offline when it signs in
+        route.fulfill(response=response)
+
+    page.get_by_role("button", name="Sign in with ilert").click()
+    page.route("**/app_later.zip", offline_before_the_exchange)  # the page coming back
+    try:
+        approve(page)
+        app.wait_ready()
+        wait_idle(page)
+        expect_notice(page, "network")
+    finally:
+        page.unroute("**/app_later.zip")
+        context.set_offline(False)
+    assert codes_sent(app) == []
+    page.locator("#notice").get_by_role("button", name="Try again").click()
+    wait_idle(page)
+    expect_filled(page, "profile")
+    assert len(codes_sent(app)) == 1
+
+
+def test_an_exchange_that_failed_once_handed_to_the_network_is_not_sent_again(
+    app: AppPage, served: ServeProcess
+) -> None:
+    """Offline only after the request was handed over: it may have reached the server (the
+    old code asked navigator.onLine afterwards and offered to send the code again)."""
     page = reset(app, served)
     token = re.compile(re.escape(served.emulator_url) + r"/api/developers/oauth2/token$")
     context = page.context
@@ -219,13 +250,13 @@ def test_an_exchange_that_never_left_can_be_retried(app: AppPage, served: ServeP
         route.abort("internetdisconnected")
 
     page.route(token, offline_then_fail)
-    sign_in(app)
-    expect_notice(page, "network")
-    page.unroute(token)
-    context.set_offline(False)
-    page.locator("#notice").get_by_role("button", name="Try again").click()
-    wait_idle(page)
-    expect_filled(page, "profile")
+    try:
+        sign_in(app)
+        expect_notice(page, "exchange_unanswered", "not sent again")
+    finally:
+        page.unroute(token)
+        context.set_offline(False)
+    expect(page.locator("#notice").get_by_role("button", name="Try again")).to_have_count(0)
 
 
 def test_invalid_client_on_refresh_signs_out_with_a_way_forward(

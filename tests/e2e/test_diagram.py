@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from app.keys import TOKENS_KEY
 
-from .app_flow import flow_log, reset, sign_in, use_the_session, wait_idle
+from .app_flow import flow_log, reset, settled, sign_in, use_the_session, wait_idle
 from .conftest import AppPage, ServeProcess
 from .secrets_seen import everything_visible, unwatch, watch
 
@@ -26,7 +26,7 @@ def show_log(page: Page) -> None:
 
 def phases(page: Page) -> list[str]:
     """The phase of each arrow, top to bottom, once the drawing has caught up with the log."""
-    page.wait_for_timeout(100)  # the diagram re-renders after the next paint
+    settled(page)  # the diagram re-renders in the next animation frame
     classes = page.locator(ARROWS).evaluate_all("gs => gs.map(g => g.getAttribute('class'))")
     return [
         re.search(r"fd-(authorize|callback|exchange|api|refresh|token_info|revoke)", c)[1]
@@ -38,13 +38,13 @@ def test_diagram_code_loads_only_when_needed(app_page: AppPage, served: ServePro
     page = reset(app_page, served)
     # Start-up: the log card is in view but empty, so nothing of the diagram is loaded.
     expect(page.locator("#log-card")).to_be_in_viewport()
-    page.wait_for_timeout(500)
+    settled(page)  # the card's visibility was observed, and anything queued for it ran
     assert page.locator("#flow-diagram").count() == 0
     assert page.locator("#diagram-css").count() == 0
     page.set_viewport_size({"width": 1280, "height": 260})  # the log card below the fold
     try:
         sign_in(app_page)  # the page after the redirect has a log, but the card is not seen
-        page.wait_for_timeout(500)
+        settled(page)
         assert page.locator("#flow-diagram").count() == 0
         assert not [u for u in app_page.requests if "diagram.css" in u]
         show_log(page)
@@ -152,7 +152,11 @@ def test_fits_a_phone(app_page: AppPage, served: ServeProcess) -> None:
         reset(app_page, served)
         sign_in(app_page)
         show_log(page)
-        page.wait_for_timeout(400)  # the resize re-render
+        page.wait_for_function(  # the re-render for the new size (after a short debounce)
+            """() => { const s = document.querySelector('#flow-diagram svg');
+                 const box = document.querySelector('#flow-diagram .fd-scroll');
+                 return s && s.getAttribute('width') === String(box.clientWidth); }"""
+        )
         sizes = page.evaluate(
             """() => { const s = document.querySelector('#flow-diagram svg');
                  const box = document.querySelector('#flow-diagram .fd-scroll');

@@ -16,7 +16,7 @@ from playwright.sync_api import Request, expect
 
 from app.keys import SETTINGS_KEY, TOKENS_KEY, TRANSPORT_KEY
 
-from .app_flow import reset, session_item, sign_in, wait_idle
+from .app_flow import heard, listen_after_the_page, reset, session_item, settled, sign_in, wait_idle
 from .conftest import AppPage, ServeProcess
 
 JUNK = ["'['.repeat(50000)", "'{\"a\":'.repeat(30000)", "'\"' + 'x'.repeat(3000000) + '\"'"]
@@ -43,6 +43,7 @@ def test_junk_in_local_storage_starts_with_defaults_and_says_so(
 def test_junk_on_the_tabs_channel_is_ignored(app_page: AppPage, served: ServeProcess) -> None:
     page = reset(app_page, served)
     sign_in(app_page)
+    listen_after_the_page(page, "ilert-pkce:tabs")
     page.evaluate(
         """() => { const c = new BroadcastChannel('ilert-pkce:tabs');
         for (const n of [15000, 50000]) {
@@ -54,7 +55,8 @@ def test_junk_on_the_tabs_channel_is_ignored(app_page: AppPage, served: ServePro
         c.postMessage({type: 'signed_out', ids: deep});
         c.close(); }"""
     )
-    page.wait_for_timeout(800)
+    heard(page, 6)  # all six, and what the page started for them has run
+    settled(page)
     assert app_page.page_errors == [] and app_page.console_errors() == []
     expect(page.locator("#signed-in")).to_be_visible()
     assert session_item(page, TOKENS_KEY) is not None

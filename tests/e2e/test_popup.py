@@ -19,7 +19,11 @@ from .app_flow import (
     approve,
     expect_notice,
     flow_log,
+    heard,
+    listen_after_the_page,
+    on_blank_page,
     reset,
+    settled,
     storage_dump,
     wait_idle,
 )
@@ -113,6 +117,7 @@ def test_forged_messages_are_ignored(app_page: AppPage, served: ServeProcess) ->
     popup = open_popup(page)
     state = parse_qs(urlsplit(popup.url).query)["state"][0]
     forged = f"{served.app_url}?code=forged0000&state="
+    listen_after_the_page(page, "ilert-pkce:popup")
     # From another origin (the sign-in page's), with the right state: ignored.
     popup.evaluate(
         "([url]) => window.opener.postMessage({type: 'ilert-pkce:popup-callback', url}, '*')",
@@ -130,7 +135,8 @@ def test_forged_messages_are_ignored(app_page: AppPage, served: ServeProcess) ->
         " c.postMessage({type: 'offer', id: 'y', state_hash: '00'}); c.close(); }",
         [forged + state],
     )
-    page.wait_for_timeout(500)
+    heard(page, 4)  # the page has had all four
+    settled(page)
     assert token_posts == []
     expect(page.locator("#status")).to_contain_text("window that opened")
     approve(popup)
@@ -162,11 +168,12 @@ def test_popup_severed_by_coop_hands_over_on_the_channel(
     context.route(pattern, with_coop)
     listener = context.new_page()
     try:
-        listener.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-        listener.goto(app_page.url + "static/favicon.svg")
-        listener.evaluate(
+        on_blank_page(
+            listener,
+            app_page.url,
             """() => { window.heard = []; const c = new BroadcastChannel('ilert-pkce:popup');
-            c.onmessage = (e) => window.heard.push(JSON.stringify(e.data)); }"""
+            c.onmessage = (e) => window.heard.push(JSON.stringify(e.data)); }""",
+            None,
         )
         popup = open_popup(page)
         popup_requests: list[str] = []
@@ -174,9 +181,9 @@ def test_popup_severed_by_coop_hands_over_on_the_channel(
             "request", lambda r: popup_requests.append(r.url) if isinstance(r, Request) else None
         )
         assert popup.evaluate("() => window.opener") is None  # severed
-        page.wait_for_timeout(1500)  # the opener polls every 0.5 s
-        expect(page.locator("#notice")).not_to_have_attribute("data-kind", "sign_in_cancelled")
+        # The opener's poll found the window out of sight, and did not call it cancelled.
         expect_notice(page, "popup_out_of_sight")
+        expect(page.locator("#notice")).not_to_have_attribute("data-kind", "sign_in_cancelled")
         expect(page.get_by_role("button", name="Sign in with ilert")).to_be_disabled()
         assert "Sign-in cancelled" not in flow_log(page)
         codes: list[str] = []

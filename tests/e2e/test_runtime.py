@@ -86,7 +86,15 @@ def test_shell_is_usable_before_python_is_ready(browser: Browser, static_served)
     context = browser.new_context()
     page = context.new_page()
     held: list[Route] = []
-    page.route("**/pyodide.asm.wasm", lambda route: held.append(route))  # hold the runtime back
+    released: list[bool] = []
+
+    def hold(route: Route) -> None:  # hold the runtime back until the checks below are done
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/pyodide.asm.wasm", hold)
     page.goto(static_served.app_url)
     expect(page.get_by_role("heading", name="Sign in with ilert", level=1)).to_be_visible()
     sign_in = page.get_by_role("button", name="Sign in with ilert")
@@ -94,12 +102,10 @@ def test_shell_is_usable_before_python_is_ready(browser: Browser, static_served)
     expect(sign_in).to_be_disabled()
     expect(page.locator("#boot progress")).to_be_visible()
     expect(page.locator("#boot")).to_contain_text("Loading the Python runtime")
-    for _ in range(200):  # the wasm is requested once pyodide.mjs runs: wait for it
-        if held:
-            break
-        page.wait_for_timeout(50)
-    assert held, "the runtime request was not intercepted"
-    held[0].continue_()
+    assert page.get_attribute("html", "data-app-ready") is None  # Python is not there
+    released.append(True)  # a request still to come goes through; one held is let go
+    for route in held:
+        route.continue_()
     page.wait_for_selector("html[data-app-ready]", state="attached", timeout=60_000)
     expect(sign_in).to_be_enabled()
     expect(page.locator("#boot")).to_be_hidden()

@@ -11,7 +11,17 @@ from playwright.sync_api import Page, Request, expect
 
 from app.keys import TOKENS_KEY
 
-from .app_flow import flow_log, on_blank_page, reset, session_item, sign_in, wait_idle
+from .app_flow import (
+    flow_log,
+    heard,
+    listen_after_the_page,
+    on_blank_page,
+    reset,
+    session_item,
+    settled,
+    sign_in,
+    wait_idle,
+)
 from .conftest import BOOT_TIMEOUT_MS, AppPage, ServeProcess
 
 
@@ -110,6 +120,7 @@ def test_forged_tab_messages_are_ignored(app_page: AppPage, served: ServeProcess
     page = reset(app_page, served)
     sign_in(app_page)
     # Anything on the channel that is not a well-formed message about this session: ignored.
+    listen_after_the_page(page, "ilert-pkce:tabs")
     page.evaluate(
         """() => { const c = new BroadcastChannel('ilert-pkce:tabs');
         c.postMessage({type: 'signed_out', ids: ['0'.repeat(32)]});
@@ -119,7 +130,8 @@ def test_forged_tab_messages_are_ignored(app_page: AppPage, served: ServeProcess
           sealed: 'AAAA'}));
         c.close(); }"""
     )
-    page.wait_for_timeout(500)
+    heard(page, 4)  # the page has had all four
+    settled(page)  # and what it started for them has run
     expect(page.locator("#signed-in")).to_be_visible()
     assert session_item(page, TOKENS_KEY) is not None
 
@@ -142,13 +154,17 @@ def test_a_sign_out_forged_from_heard_names_is_ignored(
         other.get_by_role("button", name="Refresh now").click()
         wait_idle(other)
         page.wait_for_function("() => window.heard.some((m) => m.includes('rotated'))")
+        for tab in (page, other):
+            listen_after_the_page(tab, "ilert-pkce:tabs")
         page.evaluate(
             """() => { const m = JSON.parse(window.heard.find((m) => m.includes('rotated')));
             const seal = {id: m.id, iv: m.iv, sealed: m.sealed};
             window.spy.postMessage(JSON.stringify({type: 'signed_out', ids: [m.id]}));
             window.spy.postMessage(JSON.stringify({type: 'signed_out', seals: [seal]})); }"""
         )
-        page.wait_for_timeout(800)
+        for tab in (page, other):
+            heard(tab, 2)  # both forged sign-outs, and what they started has run
+            settled(tab)
         for tab in (page, other):
             expect(tab.locator("#signed-in")).to_be_visible()
             assert session_item(tab, TOKENS_KEY) is not None

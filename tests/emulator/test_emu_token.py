@@ -347,3 +347,52 @@ def test_token_info_after_reset_is_dead(emulator):
     assert post(emulator.token_info_url, {"token": body["access_token"]}).json() == {
         "active": False
     }
+
+
+# -- RFC 6749 §3.1 and RFC 7009 §2.1 -------------------------------------------------------------
+
+
+def form_body(pairs: list[tuple[str, str]]) -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode(pairs).encode()
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.mark.parametrize("repeated", ["grant_type", "client_id", "code", "code_verifier"])
+def test_a_parameter_sent_twice_is_invalid_request(emulator, repeated: str) -> None:
+    code, verifier = emulator.code("profile offline_access")
+    pairs = [
+        ("grant_type", "authorization_code"),
+        ("client_id", emulator.client_id),
+        ("code", code),
+        ("code_verifier", verifier),
+    ]
+    pairs.append(next(p for p in pairs if p[0] == repeated))
+    reply = request("POST", emulator.token_url, body=form_body(pairs), headers=FORM)
+    assert_oauth_error(reply, 400, "invalid_request")
+    assert repeated in reply.json()["error"]
+    assert exchange(emulator, code, verifier).status == 200  # the code was not used up
+
+
+@pytest.mark.parametrize("endpoint", ["revoke_url", "token_info_url"])
+def test_token_twice_is_refused_by_revoke_and_token_info(emulator, endpoint: str) -> None:
+    first = tokens_for(emulator)
+    pairs = [("token", first["refresh_token"]), ("token", "other")]
+    reply = request("POST", getattr(emulator, endpoint), body=form_body(pairs), headers=FORM)
+    assert_oauth_error(reply, 400, "invalid_request")
+    assert refresh(emulator, first["refresh_token"]).status == 200
+
+
+def test_revoke_by_another_client_revokes_nothing(emulator) -> None:
+    first = tokens_for(emulator)
+    reply = post(
+        emulator.revoke_url, {"token": first["refresh_token"], "client_id": "ilert-cli-demo"}
+    )
+    assert (reply.status, reply.body) == (200, b"")  # as for an unknown token: no oracle
+    assert refresh(emulator, first["refresh_token"]).status == 200  # still valid
+    mine = {"token": first["refresh_token"], "client_id": emulator.client_id}
+    assert post(emulator.revoke_url, mine).status == 200
+    assert_oauth_error(refresh(emulator, first["refresh_token"]), 401, "invalid_grant")

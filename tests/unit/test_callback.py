@@ -52,15 +52,23 @@ def test_success_consumes_attempt_once() -> None:
         callback.handle({"code": "abc", "state": attempt.state}, store)
 
 
-def test_state_mismatch_and_missing() -> None:
+@pytest.mark.parametrize(
+    ("forged", "refused"),
+    [
+        ({"code": "abc", "state": "forged-state-value"}, StateMismatch),
+        ({"code": "abc"}, StateMissing),
+        ({"code": "abc", "state": ""}, StateMissing),
+    ],
+)
+def test_a_code_that_is_not_ours_keeps_the_sign_in(forged: dict, refused: type) -> None:
+    """Like an error link that is not ours: refused, and the sign-in under way survives
+    (a forged ?code= link used to destroy it)."""
     store, attempt = begin()
-    with pytest.raises(StateMismatch):
-        callback.handle({"code": "abc", "state": attempt.state + "x"}, store)
-    assert storage.peek_attempt(store) is None
-    store, _ = begin()
-    with pytest.raises(StateMissing):
-        callback.handle({"code": "abc"}, store)
-    assert storage.peek_attempt(store) is None
+    with pytest.raises(refused):
+        callback.handle(forged, store)
+    assert storage.peek_attempt(store) == attempt
+    result = callback.handle({"code": "real", "state": attempt.state}, store)
+    assert result.code == "real" and result.verifier == attempt.verifier
 
 
 def test_missing_verifier_other_tab() -> None:

@@ -10,7 +10,8 @@ import pytest
 from app import flowlog, jwt_display, storage
 from app.flowlog import REDACTED, Entry, FlowLog
 from app.keys import ATTEMPT_KEY, LOG_KEY, TOKENS_KEY
-from app.storage import FallbackStorage, QuotaStorage, StorageRefused
+from app.storage import FallbackStorage, StorageRefused
+from tests.storage_doubles import QuotaExceeded, QuotaStorage
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpbF91IjoiYWxpY2UifQ.c2lnbmF0dXJlX3NpZ25hdHVyZQ"
 CODE = "3f9a1c0b7d2e4f6a8b0c1d2e3f4a"  # 28 hex characters, like ilert's
@@ -163,7 +164,7 @@ def test_restore_skips_malformed_entries() -> None:
 def test_quota_store_refuses_like_a_browser() -> None:
     store = QuotaStorage(quota=20)
     store.set("k", "v" * 10)
-    with pytest.raises(storage.QuotaExceeded):
+    with pytest.raises(QuotaExceeded):
         store.set("k2", "v" * 10)
     store.set("k", "w" * 19)  # replacing frees the old value first
     with pytest.raises(StorageRefused) as info:

@@ -206,7 +206,8 @@ def test_a_rotated_away_tab_adopts_instead_of_failing() -> None:
 
     async def late() -> TokenSet:
         async def deliver() -> None:
-            await asyncio.sleep(0.05)
+            while b._adoption is None:  # until b waits for another tab's tokens
+                await asyncio.sleep(0)
             b.adopt(TokenSet("AT9", 4600.0, "profile", refresh_token="RT9"))
 
         task = asyncio.ensure_future(deliver())

@@ -85,10 +85,14 @@ def test_token_response_opaque_token_works() -> None:
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        ('{"access_token":"a","token_type":"Bearer","expires_in":0}', "not positive"),
-        ('{"access_token":"a","token_type":"Bearer","expires_in":-5}', "not positive"),
+        ('{"access_token":"a","token_type":"Bearer","expires_in":0}', "is 0, not a number"),
+        ('{"access_token":"a","token_type":"Bearer","expires_in":-5}', "is -5, not a number"),
         ('{"access_token":"a","token_type":"Bearer"}', "missing"),
         ('{"access_token":"a","token_type":"Bearer","expires_in":"3600"}', "not a number"),
+        ('{"access_token":"a","token_type":"Bearer","expires_in":1e400}', "inf"),
+        ('{"access_token":"a","token_type":"Bearer","expires_in":NaN}', "nan"),
+        ('{"access_token":"a","token_type":"Bearer","expires_in":Infinity}', "inf"),
+        ('{"access_token":"a","token_type":"Bearer","expires_in":1e12}', "up to a year"),
         ('{"access_token":"a","token_type":"mac","expires_in":60}', "only Bearer"),
         ('{"access_token":"a","expires_in":60}', "only Bearer"),
         ('{"token_type":"Bearer","expires_in":60}', "no access_token"),
@@ -99,6 +103,56 @@ def test_token_response_validated(body: str, words: str) -> None:
         protocol.token_set(resp(200, body), now=0)
     assert words in str(info.value)
     assert "not usable" in errors.explain(info.value).message
+
+
+def test_an_odd_refresh_token_lifetime_is_unknown_not_infinite() -> None:
+    body = '{"access_token":"a","token_type":"Bearer","expires_in":60,'
+    for odd in ("1e400", "NaN", "-1", '"x"', "true"):
+        tokens = protocol.token_set(
+            resp(200, body + '"refresh_token":"r","refresh_token_expires_in":' + odd + "}"), 0
+        )
+        assert tokens.refresh_token == "r" and tokens.refresh_expires_at is None
+
+
+GOOD_STORED = {
+    "access_token": "a",
+    "expires_at": 1_700_003_600.0,
+    "scope": "profile",
+    "token_type": "Bearer",
+    "refresh_token": "r",
+    "refresh_expires_at": None,
+    "obtained_at": 1_700_000_000.0,
+}
+
+
+def test_stored_tokens_round_trip() -> None:
+    tokens = protocol.TokenSet.from_dict(GOOD_STORED)
+    assert tokens is not None and tokens.to_dict() == GOOD_STORED
+    assert protocol.TokenSet.from_dict(tokens.to_dict()) == tokens
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("refresh_token", 42),  # was accepted and broke every action
+        ("refresh_token", ["r"]),
+        ("refresh_token", ""),
+        ("access_token", 1),
+        ("access_token", ""),
+        ("expires_at", float("inf")),
+        ("expires_at", float("nan")),
+        ("expires_at", "1700003600"),
+        ("expires_at", True),
+        ("expires_at", 1e300),
+        ("refresh_expires_at", float("inf")),
+        ("refresh_expires_at", "soon"),
+        ("obtained_at", float("nan")),
+        ("scope", ["profile"]),
+        ("token_type", "mac"),
+    ],
+)
+def test_stored_tokens_are_checked_field_by_field(field: str, value: object) -> None:
+    assert protocol.TokenSet.from_dict({**GOOD_STORED, field: value}) is None
 
 
 @pytest.mark.parametrize(

@@ -26,12 +26,15 @@ class FakeServer:
         self.requests: list[HttpRequest] = []
         self.api_status: list[int] = []  # forced statuses for the next API calls
         self.refresh_answer: tuple[int, dict] | None = None
+        self.gate: asyncio.Event | None = None  # when set: /token answers once it is set
 
     async def send(self, request: HttpRequest, timeout: float = 15.0) -> HttpResponse:
         self.requests.append(request)
         await asyncio.sleep(0)  # let concurrent callers interleave
         if request.url.endswith("/token"):
             await asyncio.sleep(0.01)
+            if self.gate is not None:
+                await self.gate.wait()
             if self.refresh_answer:
                 status, body = self.refresh_answer
                 return self._json(status, body)
@@ -114,14 +117,25 @@ def test_refresh_refused_with_invalid_client_ends_the_session_for_every_waiter()
 
 
 def test_a_cancelled_caller_does_not_cancel_the_shared_refresh() -> None:
-    server, _session, api = setup()
+    server, session, api = setup()
     server.valid = set()
+    callers: list[object] = []
+    shared = session.refresh
+
+    async def counted(stale=None):
+        callers.append(stale)  # then suspended on the shared refresh, before any await
+        return await shared(stale)
+
+    session.refresh = counted
 
     async def scenario() -> object:
+        server.gate = asyncio.Event()  # the refresh is held until both wait for it
         first = asyncio.ensure_future(api.current_user())
         second = asyncio.ensure_future(api.current_user())
-        await asyncio.sleep(0.005)  # both are waiting for the refresh now
+        while len(callers) < 2:
+            await asyncio.sleep(0)
         first.cancel()
+        server.gate.set()
         return await second
 
     assert run(scenario()) == {"username": "alice"}
@@ -138,5 +152,80 @@ def test_429_and_5xx_back_off_grows_and_resets() -> None:
         delays.append(info.value.retry_after)
     assert 10 <= delays[0] <= 12 and 20 <= delays[1] <= 22 and delays[2] == 30
     assert run(api.current_user()) == {"username": "alice"}
-    assert api.failures == 0
+    assert api.streak.failures == 0
     assert server.count("/users/current") == 4  # no hidden retries
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (400, {"error": "invalid_request", "error_description": "bad"}),
+        (400, {"error": "invalid_scope"}),
+        (200, {"access_token": "AT9", "token_type": "Bearer", "expires_in": 1e400}),
+    ],
+)
+def test_a_refresh_refused_for_good_ends_the_session(answer) -> None:
+    """invalid_request/invalid_scope and an unusable answer: the same request would fail
+    again, so the session ends (the page offers "Sign in again", which then works)."""
+    server, session, _api = setup()
+    server.refresh_answer = answer
+    with pytest.raises((errors.OAuthError, errors.InvalidTokenResponse)):
+        run(session.refresh())
+    assert not session.signed_in and session.store.get("ilert-pkce:tokens") is None
+
+
+def test_a_failed_hand_over_does_not_fail_the_refresh() -> None:
+    _server, session, _api = setup()
+
+    async def broken_hand_over(old: TokenSet, new: TokenSet) -> None:
+        raise RuntimeError("BroadcastChannel closed")
+
+    session.after_refresh = broken_hand_over
+    fresh = run(session.refresh())
+    assert fresh.access_token == "AT2" and session.tokens is fresh
+
+
+def test_unusable_stored_tokens_are_dropped() -> None:
+    """A refresh token that is not a string was accepted, and broke every action."""
+    from app.keys import TOKENS_KEY
+
+    for bad in ('{"access_token": "a", "expires_at": 5000, "refresh_token": 42}', "[1]", "{"):
+        store = MemoryStorage()
+        store.set(TOKENS_KEY, bad)
+        client = TokenClient("cid", "https://x/token", "https://x/i", "https://x/r", FakeServer())
+        session = Session(store, client, clock=lambda: 1000.0)
+        assert not session.signed_in and not session.can_refresh
+        assert store.get(TOKENS_KEY) is None
+
+
+def test_ending_keeps_exactly_the_handled_states() -> None:
+    from app import storage
+    from app.keys import ATTEMPT_KEY, PREFIX, USED_KEY
+
+    _server, session, _api = setup()
+    store = session.store
+    storage.mark_state_used(store, "s1")
+    store.set(ATTEMPT_KEY, '{"verifier": "v", "state": "s2", "created": 1}')
+    store.set(PREFIX + "planted-used-states", "x")  # only ends like the kept key
+    store.set("other-app", "kept")
+    session.end()
+    assert sorted(store.keys()) == sorted([USED_KEY, "other-app"])
+    assert storage.state_was_used(store, "s1")
+
+
+def test_the_token_endpoint_back_off_grows_and_resets() -> None:
+    """It stayed at 10 s: the token client never counted the answers in a row."""
+    server, session, _api = setup()
+    delays = []
+    for status in (429, 503, 502):
+        server.refresh_answer = (status, {})
+        with pytest.raises((errors.RateLimited, errors.ServerError)) as info:
+            run(session.refresh())
+        delays.append(info.value.retry_after)
+    assert 10 <= delays[0] <= 12 and 20 <= delays[1] <= 22 and delays[2] == 30
+    server.refresh_answer = None
+    run(session.refresh())
+    server.refresh_answer = (503, {})
+    with pytest.raises(errors.ServerError) as info:
+        run(session.refresh())
+    assert info.value.retry_after <= 12  # a usable answer started over

@@ -13,9 +13,10 @@ from app.http import HttpRequest, HttpResponse
 from app.keys import LOG_KEY, TOKENS_KEY
 from app.protocol import TokenSet
 from app.session import Session
-from app.storage import FallbackStorage, MemoryStorage, QuotaStorage
+from app.storage import FallbackStorage, MemoryStorage
 from app.tokens import TokenClient
 from tests.asyncrun import run
+from tests.storage_doubles import QuotaStorage
 
 ENDPOINTS = config.Endpoints(
     client_id="spa",

@@ -1,0 +1,138 @@
+"""The page's driver (``app.ui.app.App``) in CPython over a stand-in DOM: it carries out the
+state machine's decisions — the view, the notice and its buttons, forgetting a session —
+and its timer and sign-out say what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import pytest
+
+from app import errors, flow
+from app.keys import TOKENS_KEY
+from app.protocol import TokenSet
+from app.storage import MemoryStorage
+from tests import fake_dom
+from tests.asyncrun import run
+
+NOW = time.time()
+DEFAULTS = {"client_id": "cid", "redirect_uri": "http://localhost:4597/"}
+
+
+@pytest.fixture
+def driver(monkeypatch: pytest.MonkeyPatch):
+    before = set(sys.modules)
+    document, window = fake_dom.install(monkeypatch)
+    from app.ui.app import App
+
+    store = MemoryStorage()
+    app = App(DEFAULTS, store, MemoryStorage())
+    app.actions.release()
+    yield app, document, window
+    for name in set(sys.modules) - before:  # nothing built over the stand-ins stays
+        if name.startswith(fake_dom.APP_BROWSER_MODULES) or name == "app.ui":
+            del sys.modules[name]
+
+
+def signed_in(app, refresh_token: str | None = "RT", expires_at: float = NOW + 3600) -> None:
+    app.session.start(
+        TokenSet("AT", expires_at, "profile", refresh_token=refresh_token, obtained_at=NOW)
+    )
+    app.state = flow.SIGNED_IN  # as after RESUMED (the data load is not under test here)
+
+
+class Unreachable:
+    async def send(self, request, timeout: float = 0) -> None:
+        raise errors.NetworkError(request.url, "connection refused")
+
+
+def notice(document) -> tuple[str | None, list[str]]:
+    box = document.getElementById("notice")
+    if box.hidden:
+        return None, []
+    return box.getAttribute("data-kind"), document.getElementById("notice-actions").buttons()
+
+
+def test_an_ending_refresh_error_forgets_the_session_and_sign_in_again_works(driver) -> None:
+    app, document, window = driver
+    signed_in(app)
+    refused = errors.OAuthError(400, "invalid_request", "bad", "refresh_token")
+    app.carry_out(app.decide(flow.Event(flow.REFRESH_FAILED, refused)))
+    assert app.state == flow.ENDED
+    assert app.session_store.get(TOKENS_KEY) is None and not app.session.signed_in
+    assert document.getElementById("signed-in").hidden
+    kind, buttons = notice(document)
+    assert kind == "oauth_error" and buttons == ["Sign in again"]
+    app.sign_in()  # what the button does
+    assert app.state == flow.REDIRECTING and window.navigated
+
+
+def test_a_notice_while_signed_in_offers_no_sign_in(driver) -> None:
+    app, document, _window = driver
+    signed_in(app)
+    app.carry_out(app.decide(flow.Event(flow.CALLBACK_FAILED, errors.CallbackReplayed())))
+    kind, buttons = notice(document)
+    assert kind == "callback_replayed" and "Sign in again" not in buttons
+    assert app.state == flow.SIGNED_IN and app.session.signed_in
+
+
+def test_on_error_while_signed_in_offers_retry(driver) -> None:
+    app, document, _window = driver
+    signed_in(app)
+
+    async def again() -> None:
+        pass
+
+    app.on_error(errors.ApiError(404, "gone"), "load-data", again)
+    kind, buttons = notice(document)
+    assert kind == "api_error" and buttons == ["Try again"]
+    assert app.retry is not None and app.session.signed_in
+
+
+def test_the_timer_ends_an_expired_session_without_refresh_token(driver) -> None:
+    app, document, window = driver
+    signed_in(app, refresh_token=None, expires_at=NOW - 1)
+    app.render_signed_in()
+    window.tick()  # the page's one-second interval
+    assert app.state == flow.ENDED and not app.session.signed_in
+    assert app.session_store.get(TOKENS_KEY) is None
+    assert notice(document)[0] == "session_ended"
+    assert not window.intervals  # the ticker stops with the session
+
+
+@pytest.mark.parametrize(
+    ("refresh_token", "words"),
+    [(None, "stays valid at ilert until it expires"), ("RT", "could not be reached")],
+)
+def test_sign_out_says_what_happened(driver, refresh_token, words) -> None:
+    app, document, _window = driver
+    signed_in(app, refresh_token=refresh_token)
+
+    app.session.client.transport = Unreachable()
+
+    async def scenario() -> None:
+        app.sign_out()
+        await asyncio.gather(*app.actions.tasks.values())
+
+    run(scenario())
+    assert app.state == flow.ENDED and not app.session.signed_in
+    assert words in document.getElementById("status").textContent
+
+
+def test_a_data_load_failure_that_ends_the_session_decides_whatever_its_panel(
+    driver, monkeypatch
+) -> None:
+    """The first panel's 404 used to decide, leaving a dead session signed in."""
+    app, document, _window = driver
+    signed_in(app)
+    from app.ui import panels
+
+    async def load_all(_app) -> list[BaseException]:
+        return [errors.ApiError(404, "gone"), errors.SessionEnded("revoked")]
+
+    monkeypatch.setattr(panels, "load_all", load_all)
+    run(app._load_data())
+    assert app.state == flow.ENDED and not app.session.signed_in
+    assert notice(document) == ("session_ended", ["Sign in again"])
