@@ -330,6 +330,11 @@ def parser() -> argparse.ArgumentParser:
     group.add_argument("--revoke-url", help="custom server: revocation endpoint")
     group.add_argument("--info-url", help="custom server: token info / introspection endpoint")
     group.add_argument("--info-kind", choices=["token_info", "introspection"])
+    group.add_argument(
+        "--iss-parameter",
+        choices=["required"],
+        help="custom server: it names itself (iss, RFC 9207) on every answer; refuse one without",
+    )
     group.add_argument("--config", metavar="FILE", help="config file (JSON)")
     group.add_argument("--timeout", type=float, help="seconds per HTTP request (default 30)")
     group.add_argument("--json", action="store_true", help="print results as JSON")

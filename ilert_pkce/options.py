@@ -46,6 +46,7 @@ FIELDS = (
     "revoke_url",
     "info_url",
     "info_kind",
+    "iss_parameter",
 )
 OWN = ("preset", "redirect_uri", "port", "timeout", "wait")
 

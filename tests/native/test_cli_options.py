@@ -54,6 +54,23 @@ def test_presets():
         options.resolve({"preset": "nope"}, environ=NO_ENV)
 
 
+def test_a_custom_server_can_require_iss():
+    endpoints = {
+        "preset": "custom",
+        "client_id": "x",
+        "authorize_url": "https://id.example/authorize",
+        "token_url": "https://id.example/token",
+    }
+    opts = options.resolve(
+        {**endpoints, "issuer": "https://id.example", "iss_parameter": "required"}, environ=NO_ENV
+    )
+    assert opts.settings.iss_parameter == "required" and not opts.needs_discovery
+    env = {"ILERT_PKCE_ISSUER": "https://id.example", "ILERT_PKCE_ISS_PARAMETER": "required"}
+    assert options.resolve(endpoints, environ=env).settings.iss_parameter == "required"
+    with pytest.raises(ConfigError, match="issuer"):  # whose iss would it be?
+        options.resolve({**endpoints, "iss_parameter": "required"}, environ=NO_ENV)
+
+
 def test_precedence_file_env_flags(tmp_path):
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"preset": "emulator", "client_id": "from-file", "port": 9001}))
