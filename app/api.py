@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from app import backoff, protocol, scopes
+from app import backoff, flow, protocol, scopes
 from app.errors import MalformedResponse, ScopeNotGranted, SessionEnded
 from app.flowlog import FlowLog
 from app.http import DEFAULT_TIMEOUT, HttpResponse, Transport
@@ -51,17 +51,22 @@ class ApiClient:
         resp = await self._send(method, path, used.access_token, params, body)
         if protocol.is_unauthorized(resp):
             if not self.session.can_refresh:
-                self.session.end()
-                raise SessionEnded("expired")
+                raise self._over(SessionEnded("expired"))
             fresh = await self.session.refresh(stale=used)
             resp = await self._send(method, path, fresh.access_token, params, body)
             if protocol.is_unauthorized(resp):  # a brand-new token refused: don't loop
-                self.session.end()
-                raise SessionEnded("revoked")
+                raise self._over(SessionEnded("revoked"))
         scope = self.session.scope
         return self.streak.read(
             lambda attempt: protocol.api_result(resp, method, path, scope, attempt)
         )
+
+    def _over(self, exc: SessionEnded) -> SessionEnded:
+        """End the session when the one table (``flow.ends_session``) says so, as the
+        session's own refresh does; the caller raises what comes back."""
+        if flow.ends_session(exc):
+            self.session.end()
+        return exc
 
     async def _send(
         self, method: str, path: str, token: str, params: object, body: object
