@@ -37,6 +37,16 @@ INFO_TOKEN_INFO = "token_info"  # ilert's POST token=<access token>
 INFO_INTROSPECTION = "introspection"  # RFC 7662 (POST token=..., token_type_hint, client_id)
 INFO_KINDS = (INFO_TOKEN_INFO, INFO_INTROSPECTION)
 
+# A custom server's settings besides its issuer: what "Fill from issuer" (RFC 8414) sets,
+# and what the page's form and the terminal client's flags name alike.
+SERVER_FIELDS = (
+    "authorize_url",
+    "token_url",
+    "revoke_url",
+    "info_url",
+    "info_kind",
+    "iss_parameter",
+)
 # Endpoints.iss_parameter: whether the server puts RFC 9207's `iss` on every answer.
 ISS_REQUIRED = "required"  # it says so (metadata: authorization_response_iss_parameter_supported)
 ISS_PARAMETERS = ("", ISS_REQUIRED)  # "": not known; an `iss` that comes is checked all the same

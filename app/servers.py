@@ -15,6 +15,7 @@ from app.config import (
     INFO_TOKEN_INFO,
     ISS_REQUIRED,
     SERVER_CUSTOM,
+    SERVER_FIELDS,
     SERVER_ILERT,
     Endpoints,
     Settings,
@@ -175,14 +176,7 @@ def metadata_urls(issuer: str) -> list[str]:
 
 
 # The fields "Fill from issuer" sets (besides the issuer and the server kind).
-FILLED_FIELDS = (
-    "authorize_url",
-    "token_url",
-    "revoke_url",
-    "info_url",
-    "info_kind",
-    "iss_parameter",
-)
+FILLED_FIELDS = SERVER_FIELDS
 
 
 def unfilled(current: Settings, before: Settings) -> Settings:

@@ -146,13 +146,7 @@ def main() -> int:
                 print(json.dumps(report_of(browser, core.url), indent=1, sort_keys=True))
                 if args.report:
                     return 0
-                for s in scenarios:  # one unmeasured load each (serve.py's gzip cache)
-                    startup.measure(browser, startup.Scenario(s.name, s.root, url=s.url))
-                for _ in range(args.runs):
-                    for s in scenarios:
-                        startup.measure(browser, s)
-                        for link in links:
-                            startup.measure_link(browser, s, link)
+                startup.measure_all(browser, scenarios, args.runs, links)
             version = browser.version
             browser.close()
     finally:

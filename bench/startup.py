@@ -256,6 +256,17 @@ def measure_link(browser: Browser, scenario: Scenario, link: str) -> None:
     context.close()
 
 
+def measure_all(browser: Browser, scenarios: list[Scenario], runs: int, links: list[str]) -> None:
+    """``runs`` rounds over every page, on localhost and each link, after a warm-up."""
+    for s in scenarios:  # one unmeasured load each: fills serve.py's gzip cache
+        measure(browser, Scenario(s.name, s.root, url=s.url))
+    for _ in range(runs):
+        for s in scenarios:  # interleaved, so drift hits every page alike
+            measure(browser, s)
+            for link in links:
+                measure_link(browser, s, link)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per page and mode (default 5)")
@@ -270,13 +281,7 @@ def main() -> int:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             with serving_all(scenarios):
-                for s in scenarios:  # one unmeasured load each: fills serve.py's gzip cache
-                    measure(browser, Scenario(s.name, s.root, url=s.url))
-                for _ in range(args.runs):
-                    for s in scenarios:  # interleaved, so drift hits every page alike
-                        measure(browser, s)
-                        for link in links:
-                            measure_link(browser, s, link)
+                measure_all(browser, scenarios, args.runs, links)
             version = browser.version
             browser.close()
     finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from app import servers
-from app.config import Settings, is_loopback_host, url_problems, validate
+from app.config import SERVER_FIELDS, Settings, is_loopback_host, url_problems, validate
 from app.errors import ConfigError
 from ilert_pkce.loopback import CALLBACK_PATH
 from ilert_pkce.store import config_dir
@@ -34,20 +34,7 @@ PRESETS = {
     "custom": servers.CUSTOM,
 }
 # Settings fields the user may set (the page's names), plus the client's own.
-FIELDS = (
-    "client_id",
-    "tenant",
-    "ilert_host",
-    "api_base",
-    "scope",
-    "issuer",
-    "authorize_url",
-    "token_url",
-    "revoke_url",
-    "info_url",
-    "info_kind",
-    "iss_parameter",
-)
+FIELDS = ("client_id", "tenant", "ilert_host", "api_base", "scope", "issuer", *SERVER_FIELDS)
 OWN = ("preset", "redirect_uri", "port", "timeout", "wait")
 
 

@@ -17,12 +17,7 @@ FIELDS = (
     "api_base",
     "redirect_uri",
     "issuer",
-    "authorize_url",
-    "token_url",
-    "revoke_url",
-    "info_url",
-    "info_kind",
-    "iss_parameter",
+    *config.SERVER_FIELDS,
 )
 
 

@@ -124,5 +124,16 @@ def play_browser(running: Running, approve: bool = True) -> Reply:
     return deliver(approve_at_emulator(running.opened_url(), approve))
 
 
+def login_played(args: list[str], env: dict[str, str]) -> tuple[Reply, Done]:
+    """``ilert-pkce login ARGS`` with the browser's part played at the emulator: the page
+    the loopback server answered with, and how the process ended."""
+    running = Running(["login", *args], env)
+    try:
+        page = play_browser(running)
+        return page, running.finish()
+    finally:
+        running.kill()
+
+
 def token_file(home: Path) -> Path:
     return home / "config" / "ilert-pkce" / "tokens.json"

@@ -18,6 +18,7 @@ from tests.native.cli_run import (
     cli_env,
     deliver,
     emulator_args,
+    login_played,
     play_browser,
     run,
     token_file,
@@ -176,25 +177,8 @@ def test_ctrl_c_cancels_and_frees_the_port(emulator, env, home):
 
 def test_unreachable_token_endpoint(emulator, env, home):
     dead = f"http://127.0.0.1:{free_port()}/api"
-    running = Running(
-        [
-            "login",
-            "--preset",
-            "emulator",
-            "--ilert-host",
-            emulator.url,
-            "--api-base",
-            dead,
-            "--port",
-            "0",
-        ],
-        env,
-    )
-    try:
-        page = play_browser(running)
-        done = running.finish()
-    finally:
-        running.kill()
+    args = ["--preset", "emulator", "--ilert-host", emulator.url, "--api-base", dead]
+    page, done = login_played([*args, "--port", "0"], env)
     assert done.code == messages.UNREACHABLE
     assert "Could not reach the server" in one_line(done.stderr)
     assert page.status == 400

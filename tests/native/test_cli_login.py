@@ -7,16 +7,11 @@ import json
 import stat
 
 from tests.emulator.emu_http import post
-from tests.native.cli_run import ROOT, Running, emulator_args, play_browser, run, token_file
+from tests.native.cli_run import ROOT, emulator_args, login_played, run, token_file
 
 
 def test_login_then_every_command(emulator, env, home):
-    running = Running(["login", *emulator_args(emulator, "--port", "0")], env)
-    try:
-        page = play_browser(running)
-        done = running.finish()
-    finally:
-        running.kill()
+    page, done = login_played(emulator_args(emulator, "--port", "0"), env)
     assert done.code == 0, done.stderr
     assert page.status == 200
     assert "You can close this tab" in page.text
@@ -77,12 +72,7 @@ def test_login_then_every_command(emulator, env, home):
 
 
 def _login(emulator, env, *more: str):
-    running = Running(["login", *emulator_args(emulator, "--port", "0", *more)], env)
-    try:
-        page = play_browser(running)
-        return page, running.finish()
-    finally:
-        running.kill()
+    return login_played(emulator_args(emulator, "--port", "0", *more), env)
 
 
 def test_login_again_replaces_and_revokes_the_old_session(emulator, env, home):

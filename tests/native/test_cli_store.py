@@ -12,7 +12,15 @@ from keyring.backends import chainer, fail
 
 from app.keys import TOKENS_KEY
 from ilert_pkce import store
-from tests.native.cli_run import Running, cli_env, emulator_args, play_browser, run, token_file
+from tests.native.cli_run import (
+    Running,
+    cli_env,
+    emulator_args,
+    login_played,
+    play_browser,
+    run,
+    token_file,
+)
 from tests.native.fake_keyring import FileKeyring
 
 
@@ -81,12 +89,7 @@ def test_refused_write_stores_nothing(tmp_path, emulator):
         TEST_KEYRING_LOCKED="1",
     )
     del env["ILERT_PKCE_STORE"]
-    running = Running(["login", *emulator_args(emulator, "--port", "0")], env)
-    try:
-        page = play_browser(running)
-        done = running.finish()
-    finally:
-        running.kill()
+    page, done = login_played(emulator_args(emulator, "--port", "0"), env)
     assert done.code == 8, done.stderr
     assert "nothing was stored" in done.stderr
     assert "Traceback" not in done.stderr
