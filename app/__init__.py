@@ -1,5 +1,7 @@
-"""The ilert PKCE single-page app.
+"""The ilert PKCE single-page app, in layers (each imports only from those above it):
 
-Everything in this package except ``main``, ``browser`` and ``page`` is plain Python
-that runs (and is tested) in CPython; those three talk to the browser.
+- ``boot``: what ``app.main`` runs before "Sign in" works (static/app.zip);
+- ``core``: the pure core, shared with the terminal client: no I/O, no ``js``;
+- ``browser`` and ``native``: adapters to the browser and to CPython's urllib;
+- ``ui``: the page.
 """

@@ -2,7 +2,7 @@
 
 In a fresh tab the WebAssembly runs slowly at first, and importing and building the page
 costs a few hundred milliseconds there. So this module touches only ``js`` and the tiny
-``app.address``, ``app.keys`` and ``app.later`` (all of static/app.zip) before it has
+``app.boot.address``, ``app.boot.keys`` and ``app.boot.later`` (all of static/app.zip) before it has
 (1) removed any code and state from the address bar with history.replaceState, (2) started
 the download of the rest of the app and of the standard library and (3) wired and enabled the
 sign-in button; the page is built once those are mounted. A click that comes in between
@@ -14,8 +14,8 @@ import asyncio
 import js
 from pyodide.ffi import create_once_callable, create_proxy
 
-from app import address, later
-from app.keys import TOKENS_KEY
+from app.boot import address, later
+from app.boot.keys import TOKENS_KEY
 
 config_request = js.fetch("config.json", js.Object.fromEntries([["cache", "no-cache"]]))
 params = address.parse_query(str(js.window.location.search))
@@ -35,8 +35,8 @@ _app_task: asyncio.Future | None = None
 
 
 async def _build_app() -> object:
-    await later.mount()  # before any other app module is imported (app/later.py)
-    from app import browser
+    await later.mount()  # before any other app module is imported (app/boot/later.py)
+    from app.browser import web as browser
     from app.ui.app import App
 
     defaults = await browser.load_json(config_request)

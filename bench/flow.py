@@ -34,7 +34,7 @@ from playwright.sync_api import Browser, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.keys import SIGNIN_MODE_KEY  # noqa: E402
+from app.boot.keys import SIGNIN_MODE_KEY  # noqa: E402
 from scripts.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.serving import start_serve  # noqa: E402
 

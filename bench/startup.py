@@ -5,7 +5,7 @@
 Pages, each served by serve.py's own handler (same MIME types, caching and gzip) on 127.0.0.1:
 - app:   the app itself; interactive = the "Sign in with ilert" button is enabled; built =
          the whole page (<html data-app-ready>), after the second part of the standard
-         library and of the app (app/later.py) have arrived. A click in between waits for it.
+         library and of the app (app/boot/later.py) have arrived. A click in between waits for it.
 - floor: a bare page that boots the same vendored PyScript + Pyodide with the app's runtime
          settings and writes one line (the floor the app cannot beat).
 - stock: the same bare page on the *stock* npm files of the same versions (@pyscript/core and

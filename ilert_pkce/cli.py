@@ -1,11 +1,11 @@
 """``ilert-pkce``: sign in to ilert from a terminal (RFC 8252 loopback redirect) and use the API.
 
-Everything OAuth comes from the page's core: ``app.authorize`` (verifier, state, URL),
-``app.callback`` (state, ``iss`` and ``error`` checks), ``app.flow`` (what a failed code
-exchange means), ``app.tokens`` / ``app.session`` / ``app.api`` (exchange, single refresh,
-401 → refresh → retry once, revoke) over ``app.transport``'s urllib call (in a daemon
-thread: ``ilert_pkce.transport``). This module parses arguments, prints, and maps errors to
-exit codes (``ilert_pkce.messages``).
+Everything OAuth comes from the page's core: ``app.core.authorize`` (verifier, state, URL),
+``app.core.callback`` (state, ``iss`` and ``error`` checks), ``app.core.flow`` (what a failed
+code exchange means), ``app.core.tokens`` / ``app.core.session`` / ``app.core.api`` (exchange,
+single refresh, 401 → refresh → retry once, revoke) over ``app.native.transport``'s urllib call
+(in a daemon thread: ``ilert_pkce.transport``). This module parses arguments, prints, and maps
+errors to exit codes (``ilert_pkce.messages``).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import time
 import webbrowser
 from dataclasses import replace
 
-from app import authorize, callback, errors, flow, jwt_display
-from app.api import ApiClient
-from app.errors import NotOffered, SessionEnded
-from app.session import Session, format_duration
-from app.storage import MemoryStorage
-from app.tokens import TokenClient
+from app.core import authorize, callback, errors, flow, jwt_display
+from app.core.api import ApiClient
+from app.core.errors import NotOffered, SessionEnded
+from app.core.session import Session, format_duration
+from app.core.storage import MemoryStorage
+from app.core.tokens import TokenClient
 from ilert_pkce import loopback, messages, options, store
 from ilert_pkce.transport import DaemonTransport
 
@@ -90,7 +90,7 @@ async def login(opts: options.Options, out: Console, no_browser: bool) -> int:
     transport = DaemonTransport()
     settings = opts.settings
     if opts.needs_discovery:
-        from app.discovery import discover
+        from app.core.discovery import discover
 
         out.say(f"Reading the metadata of {settings.issuer} ...")
         found, url = await discover(settings, transport, opts.timeout)

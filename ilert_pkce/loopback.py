@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from app.errors import AppError, AuthorizationError, Explanation
+from app.core.errors import AppError, AuthorizationError, Explanation
 
 CALLBACK_PATH = "/callback"
 MAX_HEAD = 16 * 1024  # bytes of request line + headers accepted

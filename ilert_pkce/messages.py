@@ -1,4 +1,4 @@
-"""Exit codes, and every error as one line for a terminal (``app.errors.explain``'s words).
+"""Exit codes, and every error as one line for a terminal (``app.core.errors.explain``'s words).
 
 The core's explanations are written for the page ("press Sign in", "in the settings"); the
 few that name a page control get terminal wording here, the rest are used as they are.
@@ -6,10 +6,10 @@ few that name a page control get terminal wording here, the rest are used as the
 
 from __future__ import annotations
 
-from app import errors
-from app.config import SettingsError
-from app.discovery import MetadataNotFound
-from app.storage import StorageRefused
+from app.core import errors
+from app.core.config import SettingsError
+from app.core.discovery import MetadataNotFound
+from app.core.storage import StorageRefused
 from ilert_pkce.loopback import CallbackTimeout, ListenFailed, PortInUse
 from ilert_pkce.store import StoreFailed
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from app import servers
-from app.config import SERVER_FIELDS, Settings, is_loopback_host, url_problems, validate
-from app.errors import ConfigError
+from app.core import servers
+from app.core.config import SERVER_FIELDS, Settings, is_loopback_host, url_problems, validate
+from app.core.errors import ConfigError
 from ilert_pkce.loopback import CALLBACK_PATH
 from ilert_pkce.store import config_dir
 

@@ -1,8 +1,8 @@
 """Where the terminal client keeps its tokens: the OS keyring, else a file only you can read.
 
-The session core (``app.session``) talks to an ``app.storage.Storage``; ``TokenStorage`` is
-one whose token record lives in a backend and whose other keys (the sign-in attempt, used
-states) stay in this process's memory: they only matter while ``login`` runs.
+The session core (``app.core.session``) talks to an ``app.core.storage.Storage``;
+``TokenStorage`` is one whose token record lives in a backend and whose other keys (the sign-in
+attempt, used states) stay in this process's memory: they only matter while ``login`` runs.
 
 Backends: the ``keyring`` package (macOS Keychain, Windows Credential Locker, Secret
 Service, KWallet) when it has a real backend; otherwise (no backend: ``keyring``'s ``fail``
@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from app.errors import AppError, Explanation
-from app.keys import TOKENS_KEY
+from app.boot.keys import TOKENS_KEY
+from app.core.errors import AppError, Explanation
 
 SERVICE = "ilert-pkce"  # the keyring's service name
 ACCOUNT = "tokens"  # the keyring's user name for the one token record
@@ -161,7 +161,7 @@ def choose_backend(kind: str | None = None) -> Backend:
 
 
 class TokenStorage:
-    """An ``app.storage.Storage``: the token record in ``backend``, the rest in memory."""
+    """An ``app.core.storage.Storage``: the token record in ``backend``, the rest in memory."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend

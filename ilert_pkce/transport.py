@@ -1,6 +1,6 @@
-"""The page core's urllib transport (``app.transport.send_blocking``) in a daemon thread.
+"""The page core's urllib transport (``app.native.transport.send_blocking``) in a daemon thread.
 
-``asyncio.to_thread`` (``app.transport.UrllibTransport``) runs requests in the default
+``asyncio.to_thread`` (``app.native.transport.UrllibTransport``) runs requests in the default
 executor, whose threads Python waits for on exit: Ctrl-C during a request to a server that
 does not answer would hang for up to the 30 s timeout. A daemon thread is left behind.
 """
@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import threading
 
-from app.http import DEFAULT_TIMEOUT, HttpRequest, HttpResponse
-from app.transport import send_blocking
+from app.core.http import DEFAULT_TIMEOUT, HttpRequest, HttpResponse
+from app.native.transport import send_blocking
 
 
 def _settle(future: asyncio.Future, result: object, error: BaseException | None) -> None:

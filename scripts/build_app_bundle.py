@@ -3,10 +3,10 @@
     python scripts/build_app_bundle.py           # rewrite both from app/
     python scripts/build_app_bundle.py --check   # exit 1 when either is out of date
 
-- static/app.zip: what `app/main.py` imports at module level (app.address, app.keys,
-  app.later and their package), before "Sign in" is usable. PyScript unpacks it into the
+- static/app.zip: what `app/main.py` imports at module level (app.boot.address, app.boot.keys,
+  app.boot.later and their package), before "Sign in" is usable. PyScript unpacks it into the
   browser's file system (`pyscript.toml`: "./static/app.zip" = "./*").
-- static/app_later.zip: every other module of app/. `app/later.py` fetches it once "Sign in"
+- static/app_later.zip: every other module of app/. `app/boot/later.py` fetches it once "Sign in"
   is usable and unpacks it beside the first before the page is built.
 
 So the first visit waits for a few KB of the app instead of all of it, and one request

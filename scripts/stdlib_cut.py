@@ -17,7 +17,7 @@ runs as `python -m module` (`if __name__ == "__main__":`, functions named `main`
 
 The closure is written as two zips (`build`): the first holds what runs before "Sign in" is
 usable (`boot_part`: the module-level imports of Pyodide's boot, PyScript and `app.main`),
-the second everything else, which app/later.py mounts before the page is built.
+the second everything else, which app/boot/later.py mounts before the page is built.
 Docstrings can be left out (`without_docstrings`, as `python -OO` does, asserts kept).
 
 This file also runs under CPython (tests import its pure helpers), so it keeps to 3.11 syntax.
@@ -243,7 +243,7 @@ def boot_part(
     Eager: what runs before "Sign in" is usable (what Pyodide imports while it boots, the
     Python that PyScript's and Pyodide's JavaScript run, PyScript's package and the app's entry
     point). Only module-level imports are followed, through root modules and the stdlib alike:
-    a function body runs later, after the rest of the stdlib is mounted (app/later.py).
+    a function body runs later, after the rest of the stdlib is mounted (app/boot/later.py).
     """
     seen: set[str] = set()
     todo = {p for name in eager for p in parents(name)}
@@ -356,7 +356,7 @@ def write_zip(dst_zip: str, entries: dict[str, bytes], store: bool) -> None:
 
 
 def later_mount_path(boot_zip_path: str) -> str:
-    """Where app/later.py writes the second zip: beside the first (`/lib/python314.zip`
+    """Where app/boot/later.py writes the second zip: beside the first (`/lib/python314.zip`
     -> `/lib/python314_later.zip`)."""
     return boot_zip_path[: -len(".zip")] + "_later.zip"
 

@@ -15,7 +15,7 @@ Only the files the page can load are kept: no source maps, type declarations or 
 One file is built rather than copied: Pyodide's `python_stdlib.zip` is replaced by a
 precompiled one cut to the modules the page can import (see `build_stdlib` and
 scripts/stdlib_cut.py), split in two: `python_stdlib.zip`, what runs before "Sign in" is
-usable (Pyodide loads it), and `python_stdlib_later.zip`, the rest (app/later.py
+usable (Pyodide loads it), and `python_stdlib_later.zip`, the rest (app/boot/later.py
 mounts it). Upstream ships the standard library as `.py` sources,
 so CPython compiles every module it imports from source on every page load (about 1.5 s of
 a 3 s boot). The vendored Pyodide itself, run under Node, compiles each module to an
@@ -89,7 +89,7 @@ PYODIDE_FILES = (
 
 
 STDLIB_ZIP = "python_stdlib.zip"
-# The part of the cut that the page needs only after "Sign in" is usable; app/later.py
+# The part of the cut that the page needs only after "Sign in" is usable; app/boot/later.py
 # fetches and mounts it (see scripts/stdlib_cut.py's build()).
 STDLIB_LATER_ZIP = "python_stdlib_later.zip"
 # What runs before "Sign in" is usable: the module-level imports of these (and of Pyodide's

@@ -38,7 +38,7 @@ const PRELOADS = [
   ["preload", "app/main.py"],
 ];
 // The rest of the standard library and of the app, which Python mounts before it builds the
-// page (app/later.py): hinted once the wasm and the first zip are in, so that they do not
+// page (app/boot/later.py): hinted once the wasm and the first zip are in, so that they do not
 // share the link with them, and so that they download while Python starts.
 const LATER_PRELOADS = [
   ["preload", "static/vendor/pyodide-314.0.2/python_stdlib_later.zip"],
@@ -82,7 +82,7 @@ function addRuntimeHints() {
 // state (only a hash of it is sent); the window that proves it holds the state gets the URL,
 // sealed under a key derived from the state (every window of the origin hears the channel).
 // Then it closes. When nobody claims it, the page goes on as a normal redirect callback.
-// The opener accepts only its own origin and its own state (app/popup.py).
+// The opener accepts only its own origin and its own state (app/browser/popup.py).
 const POPUP_STATE_PREFIX = "popup.";
 const POPUP_MESSAGE = "ilert-pkce:popup-callback";
 const POPUP_CLAIMED = "ilert-pkce:popup-claimed";
@@ -131,11 +131,11 @@ const sha256 = async (text) => new Uint8Array(await crypto.subtle.digest("SHA-25
 const hex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 const base64 = (bytes) => btoa(String.fromCharCode(...bytes));
 
-// Proof that the other end holds this sign-in's state (app/popup_answer.py: proof()).
+// Proof that the other end holds this sign-in's state (app/core/popup_answer.py: proof()).
 const proofOf = async (kind, id) => hex(await sha256(`ilert-pkce popup ${kind}\0${answerState}\0${id}`));
 
 // The callback URL sealed with AES-GCM under a key derived from the state, which only this
-// window and its opener hold (app/popup_answer.py: answer_key()): other listeners on the
+// window and its opener hold (app/core/popup_answer.py: answer_key()): other listeners on the
 // channel hear an opaque blob, never the code.
 async function sealedUrl(id) {
   const raw = await sha256("ilert-pkce popup key\0" + answerState);
@@ -268,7 +268,7 @@ addEventListener("unhandledrejection", (event) => {
   const reason = event.reason && (event.reason.message || String(event.reason));
   fail(`${reason || "the Python runtime failed to load"}.`);
 });
-// Python could not fetch a part of the runtime it loads itself (app/later.py).
+// Python could not fetch a part of the runtime it loads itself (app/boot/later.py).
 addEventListener("app:boot-failed", (event) => fail(String(event.detail), true));
 // PyScript has run every script; if Python never marked the page ready, something failed.
 addEventListener("py:all-done", () => {

@@ -152,7 +152,13 @@ class Proxy:
         pass
 
 
-APP_BROWSER_MODULES = ("app.browser", "app.ui.", "app.tabs", "app.fetch", "app.popup")
+APP_BROWSER_MODULES = (
+    "app.browser.web",
+    "app.ui.",
+    "app.browser.tabs",
+    "app.browser.fetch",
+    "app.browser.popup",
+)
 
 
 def install(monkeypatch) -> tuple[Document, Window]:
@@ -177,5 +183,5 @@ def install(monkeypatch) -> tuple[Document, Window]:
     for name in list(sys.modules):
         if name.startswith(APP_BROWSER_MODULES) or name == "app.ui":
             monkeypatch.delitem(sys.modules, name)
-    importlib.import_module("app.browser")
+    importlib.import_module("app.browser.web")
     return document, window

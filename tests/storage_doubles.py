@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.storage import MemoryStorage
+from app.core.storage import MemoryStorage
 
 
 class QuotaExceeded(Exception):

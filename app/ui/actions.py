@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from app import browser as b
+from app.browser import web as b
 from app.ui import notices
 
 

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from app import browser as b
-from app import scopes
+from app.browser import web as b
+from app.core import scopes
 from app.ui import notices
 
 PANEL = "alerts"

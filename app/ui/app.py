@@ -1,6 +1,6 @@
 """The App: boot, sign-in, the redirect back, refresh, sign-out — and nothing else.
 
-Every decision about the session comes from ``app.flow.step`` (the pure state machine);
+Every decision about the session comes from ``app.core.flow.step`` (the pure state machine);
 this class carries it out: it sends what the decision says, shows the view and the notice,
 and keeps what a Retry may run. The panels, the token card, the settings and the log live
 in their own modules of ``app.ui``. Data from ilert is only ever set as text.
@@ -14,12 +14,12 @@ import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from app import browser as b
-from app import config, errors, flow, storage
-from app.flow import Event
-from app.flowlog import FlowLog
-from app.keys import TEACHING_KEY, TOKENS_KEY
-from app.net_settings import XHR, NetSettings
+from app.boot.keys import TEACHING_KEY, TOKENS_KEY
+from app.browser import web as b
+from app.core import config, errors, flow, storage
+from app.core.flow import Event
+from app.core.flowlog import FlowLog
+from app.core.net_settings import XHR, NetSettings
 from app.ui import actions, notices
 from app.ui import log as log_view
 from app.ui import settings as settings_ui
@@ -46,11 +46,11 @@ class PageTransport:
     async def send(self, request, timeout):
         if self.inner is None:
             if self.net.transport == XHR:
-                from app import xhr
+                from app.browser import xhr
 
                 self.inner = await xhr.load_transport()
             else:
-                from app.fetch import FetchTransport
+                from app.browser.fetch import FetchTransport
 
                 self.inner = FetchTransport()
         over = self.watch(request) if self.watch else None
@@ -94,7 +94,7 @@ class App:
         self._transport: PageTransport | None = None
         self._proxies: list[object] = []
         self.popup_sign_in = None  # app.ui.signin_popup.PopupSignIn while a popup is open
-        self.tabs = None  # app.tabs.Tabs: other tabs of the same session (built with it)
+        self.tabs = None  # app.browser.tabs.Tabs: other tabs of the same session (built with it)
         self.diagram_view = None  # app.ui.diagram_view.DiagramView, once the log card shows
 
     # --- lazily built clients (the first screen needs no HTTP code) ------------------
@@ -105,17 +105,17 @@ class App:
             self._transport = PageTransport(self.net, self.watch_request)
         return self._transport
 
-    def client_for(self, endpoints: config.Endpoints):  # -> app.tokens.TokenClient
-        from app.tokens import TokenClient
+    def client_for(self, endpoints: config.Endpoints):  # -> app.core.tokens.TokenClient
+        from app.core.tokens import TokenClient
 
         return TokenClient.from_endpoints(
             endpoints, self.transport, log=self.log, timeout=self.net.timeout
         )
 
     @property
-    def session(self):  # -> app.session.Session
+    def session(self):  # -> app.core.session.Session
         if self._session is None:
-            from app.session import Session
+            from app.core.session import Session
             from app.ui import tab_sync
 
             session = Session(
@@ -133,10 +133,10 @@ class App:
         """The server of the current session (the settings' one when none was recorded)."""
         return self.session.endpoints or self.settings.endpoints()
 
-    def api(self):  # -> app.api.ApiClient
+    def api(self):  # -> app.core.api.ApiClient
         api_base = self.session_endpoints().api_base
         if self._api is None or self._api.api_base != api_base.rstrip("/"):
-            from app.api import ApiClient
+            from app.core.api import ApiClient
 
             self._api = ApiClient(
                 api_base,
@@ -233,7 +233,7 @@ class App:
             return None
         return lambda: view.request_ended(phase)
 
-    # --- teaching mode (app.ui.teaching_view; content from app.teaching) ---------------
+    # --- teaching mode (app.ui.teaching_view; content from app.core.teaching) ---------------
 
     @property
     def teaching(self) -> bool:
@@ -242,7 +242,7 @@ class App:
     async def teach(self, phase: str) -> None:
         """In teaching mode: a short lesson before ``phase``, until Continue is pressed."""
         if self.teaching:
-            from app import teaching
+            from app.core import teaching
             from app.ui import teaching_view
 
             await teaching_view.pause(teaching.lesson(phase), self.server_name())
@@ -375,7 +375,7 @@ class App:
         self.listen(teach_box, "change", lambda e: self.safe(self.on_teaching_change, e))
 
     def wire_sign_in_mode(self) -> None:
-        from app import popup
+        from app.browser import popup
 
         def saved(mode: str) -> None:
             self.log.step("Settings saved", signin_mode=mode)
@@ -469,7 +469,7 @@ class App:
             # pause would be blocked (no user gesture left): it signs in by redirect.
             if not self.teaching and self.sign_in_popup():
                 return
-            from app import authorize
+            from app.core import authorize
 
             url = authorize.start(self.settings, self.session_store, b.page_url())
         except Exception:
@@ -484,7 +484,7 @@ class App:
         self.go_to_server(url)
 
     async def teach_then_go(self, url: str) -> None:
-        from app import teaching
+        from app.core import teaching
         from app.ui import teaching_view
 
         await teaching_view.pause(teaching.authorize_lesson(url), self.server_name())
@@ -503,7 +503,7 @@ class App:
 
     def sign_in_popup(self) -> bool:
         """Popup sign-in when it is the chosen mode and the browser lets it open (True)."""
-        from app import popup
+        from app.browser import popup
 
         if popup.saved_mode(self.local_store) != popup.POPUP:
             return False
@@ -524,7 +524,7 @@ class App:
 
     async def finish_sign_in(self, params: dict[str, str]) -> None:
         """The redirect back: check it, exchange the code exactly once, then load data."""
-        from app import callback
+        from app.core import callback
 
         server = self.server_name()
         if "error" in params:  # its text only once it is known to answer our sign-in
@@ -560,7 +560,7 @@ class App:
             self.log.step("Sign-in answer not used: this tab is not signing in")
             return
         if self.teaching:
-            from app import teaching
+            from app.core import teaching
             from app.ui import teaching_view
 
             lesson = teaching.callback_lesson(params, stored_state, state_checked=True)
@@ -571,7 +571,7 @@ class App:
 
     async def teach_exchange(self, code: str, verifier: str, tokens: object | None) -> None:
         """After the exchange was answered: code and verifier are spent, so they may be shown."""
-        from app import teaching
+        from app.core import teaching
         from app.ui import teaching_view
 
         lesson = teaching.exchange_lesson(

@@ -1,8 +1,8 @@
-"""The live sequence diagram in the flow-log card (drawn by ``app.diagram``).
+"""The live sequence diagram in the flow-log card (drawn by ``app.core.diagram``).
 
 Nothing of it loads at start-up: ``watch(app)`` (called once the page is built) only
 observes the log card, and once the card is on screen and the log has an entry, this module
-builds the figure, links static/diagram.css and imports ``app.diagram``. From then on
+builds the figure, links static/diagram.css and imports ``app.core.diagram``. From then on
 every log entry re-renders it after the next paint, from ``log.entries`` (the stored,
 already-redacted log, so it survives reloads). An arrow opens its log entry as text
 (click, Enter or Space); the arrow keys move between arrows; Export downloads the SVG file.
@@ -10,7 +10,7 @@ already-redacted log, so it survives reloads). An arrow opens its log entry as t
 
 from __future__ import annotations
 
-from app import browser as b
+from app.browser import web as b
 
 STYLESHEET = "static/diagram.css"
 EXPORT_NAME = "ilert-oauth-flow.svg"
@@ -27,7 +27,7 @@ def _object(**fields: object) -> object:
 
 def phase_of(diagram, request) -> str:
     """The diagram phase of an outgoing request (the form says which grant it is)."""
-    from app import protocol
+    from app.core import protocol
 
     return diagram.request_phase(request.method, request.url, protocol.form_fields(request))
 
@@ -85,7 +85,7 @@ class DiagramView:
     """The figure: the SVG, its Export button, the opened exchange and a live region."""
 
     def __init__(self, app) -> None:
-        from app import diagram  # here, not at start-up: only once the diagram is shown
+        from app.core import diagram  # here, not at start-up: only once the diagram is shown
 
         self.diagram = diagram
         self.app = app

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app import browser as b
-from app import storage
-from app.flowlog import Entry, FlowLog
-from app.keys import LOG_KEY
+from app.boot.keys import LOG_KEY
+from app.browser import web as b
+from app.core import storage
+from app.core.flowlog import Entry, FlowLog
 
 
 def restore(log: FlowLog, store: storage.Storage) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app import browser as b
-from app import errors
+from app.browser import web as b
+from app.core import errors
 
 LABELS = {errors.SIGN_IN: "Sign in again", errors.SETTINGS: "Open settings"}
 # Buttons of the page's own questions (not ways forward from an error).

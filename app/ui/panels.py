@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
-from app import browser as b
-from app import errors, scopes
+from app.browser import web as b
+from app.core import errors, scopes
 from app.ui import alerts, notices, oncall, profile, sources
 
 PANELS = (profile, sources, alerts, oncall)
@@ -42,7 +42,7 @@ def for_server(endpoints) -> tuple:
     The panels are built for ilert's API; another server may serve an ilert-shaped
     ``/users/current`` under its API base (then the profile shows), nothing else.
     """
-    from app.config import ilert_layout
+    from app.core.config import ilert_layout
 
     if not endpoints.api_base.rstrip("/"):
         return ()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app import browser as b
+from app.browser import web as b
 
 PANEL = "profile"
 SCOPE = "profile"

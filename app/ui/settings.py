@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app import browser as b
-from app import config, grants, scopes, storage
-from app.keys import SETTINGS_KEY, TRANSPORT_KEY
-from app.net_settings import TRANSPORTS, NetSettings, parse_timeout
+from app.boot.keys import SETTINGS_KEY, TRANSPORT_KEY
+from app.browser import web as b
+from app.core import config, grants, scopes, storage
+from app.core.net_settings import TRANSPORTS, NetSettings, parse_timeout
 from app.ui import notices
 
 SAVED = "Settings saved. They apply to the next sign-in."  # the status after any save
@@ -38,7 +38,7 @@ def saved_net(local_store: storage.Storage) -> tuple[NetSettings, str]:
 
 def draw_fields(app, settings: config.Settings) -> None:
     """The server part of the form: preset choice, and the fields that preset uses."""
-    from app import servers
+    from app.core import servers
 
     select = b.by_id("set-preset")
     if not select.hasChildNodes():
@@ -59,7 +59,7 @@ def draw_fields(app, settings: config.Settings) -> None:
 
 def show_active(app) -> None:
     """Which preset the settings in use are (shown above the form)."""
-    from app import servers
+    from app.core import servers
 
     key = servers.active_preset(app.settings, app.defaults)
     shown = b.by_id("preset-active")
@@ -87,7 +87,7 @@ def custom_chosen() -> bool:
 
 
 def on_preset_change(app) -> None:
-    from app import servers
+    from app.core import servers
 
     key = str(b.by_id("set-preset").value)
     # The form as it was before this choice (custom or ilert layout: which fields showed).
@@ -167,7 +167,7 @@ def save(app, event: object) -> None:
     app.log.step("Settings saved", **new.to_dict(), **net.to_dict())
     show_active(app)
     if moved and bound is not None:
-        # True: the session stays bound to its server (app.session records it).
+        # True: the session stays bound to its server (app.core.session records it).
         notices.status("Settings saved.")
         notices.offer_sign_out(
             f"Settings saved. You stay signed in to {config.origin(bound.token)}: this session "
@@ -202,8 +202,8 @@ async def fill_from_issuer(app) -> None:
     before anything is filled in. A failed fill puts the filled fields back as they were
     before the first unsaved fill (``servers.unfilled``).
     """
-    from app import servers
-    from app.discovery import MetadataNotFound, discover
+    from app.core import servers
+    from app.core.discovery import MetadataNotFound, discover
 
     notes = b.by_id("issuer-notes")
     hide_problems()

@@ -1,8 +1,8 @@
 """The page's side of a popup sign-in: open it, wait without blocking, finish or cancel.
 
 ``start`` runs inside the click's task (window.open is allowed only there): the verifier,
-challenge and state are computed synchronously (``app.authorize.start``), the window is
-opened, and the page goes on answering input while ``app.popup.PopupWait`` listens.
+challenge and state are computed synchronously (``app.core.authorize.start``), the window is
+opened, and the page goes on answering input while ``app.browser.popup.PopupWait`` listens.
 Blocked → the caller falls back to a full-page redirect.
 
 Closed: a window that looks closed may still be open. A ``Cross-Origin-Opener-Policy`` on
@@ -17,9 +17,10 @@ answer that still comes is taken until the timeout, with the attempt kept in mem
 
 from __future__ import annotations
 
-from app import authorize, errors, flow, popup, popup_answer, storage
-from app import browser as b
-from app.flow import Event
+from app.browser import popup
+from app.browser import web as b
+from app.core import authorize, errors, flow, popup_answer, storage
+from app.core.flow import Event
 from app.ui import notices
 
 GRACE_S = 180.0  # out of sight with no answer this long: cancelled (a late answer still counts)

@@ -7,8 +7,8 @@ lost update), and the page says so when there was one.
 
 from __future__ import annotations
 
-from app import browser as b
-from app import scopes
+from app.browser import web as b
+from app.core import scopes
 from app.ui import notices
 
 PANEL = "sources"

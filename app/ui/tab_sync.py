@@ -1,17 +1,18 @@
-"""The page's side of tabs that agree (``app.tabs``): hooks for the session, and what a tab
+"""The page's side of tabs that agree (``app.browser.tabs``): hooks for the session, and what a tab
 does when another tab of its session refreshed or signed out."""
 
 from __future__ import annotations
 
-from app import flow
-from app.flow import Event
-from app.protocol import TokenSet
+from app.core import flow
+from app.core.flow import Event
+from app.core.protocol import TokenSet
 from app.ui import notices
 
 
 def session_hooks(app) -> dict:
-    """Keyword arguments for ``app.session.Session`` (``app`` is an ``app.ui.app.App``)."""
-    from app import tab_messages, tabs
+    """Keyword arguments for ``app.core.session.Session`` (``app`` is an ``app.ui.app.App``)."""
+    from app.browser import tabs
+    from app.core import tab_messages
 
     if app.tabs is None:
         app.tabs = tabs.Tabs(
@@ -23,7 +24,11 @@ def session_hooks(app) -> dict:
     async def locked(work):
         return await tabs.with_lock(tab_messages.REFRESH_LOCK, work)
 
-    return {"on_change": app.tabs.track, "lock": locked, "after_refresh": app.tabs.rotated}
+    return {
+        "on_change": app.tabs.track,
+        "lock": locked,
+        "after_refresh": app.tabs.rotated,
+    }
 
 
 async def announce_sign_out(app) -> None:

@@ -1,11 +1,11 @@
-"""Teaching mode in the page: the setting, and the pause before a step (``app.teaching``).
+"""Teaching mode in the page: the setting, and the pause before a step (``app.core.teaching``).
 
 Off by default; the checkbox in Settings applies at once and is kept in localStorage
 (``keys.TEACHING_KEY`` = "on"). ``pause(lesson)`` shows the lesson in a panel under the
 start card and returns once Continue is pressed: an ``asyncio.Future`` resolved by the
 click, so the page keeps running meanwhile. What a lesson reveals (a spent code, verifier or
 state) is only ever set as text in the panel, never logged or stored, and the panel is
-removed when the pause ends. This module imports nothing heavy: ``app.teaching`` is
+removed when the pause ends. This module imports nothing heavy: ``app.core.teaching`` is
 imported by the caller, in teaching mode only.
 """
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 
-from app import browser as b
-from app import storage
-from app.keys import TEACHING_KEY
+from app.boot.keys import TEACHING_KEY
+from app.browser import web as b
+from app.core import storage
 
 CHECKBOX = "set-teaching"
 PANEL_ID = "teach"
@@ -87,7 +87,7 @@ async def pause(lesson, server: str = "ilert") -> None:
     after ``server`` (config.server_name)."""
     from pyodide.ffi import create_proxy
 
-    from app import teaching
+    from app.core import teaching
     from app.ui.diagram_view import ensure_stylesheet
 
     lesson = teaching.named(lesson, server)

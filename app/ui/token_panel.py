@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app import browser as b
-from app import jwt_display
-from app.session import format_duration
+from app.browser import web as b
+from app.core import jwt_display
+from app.core.session import format_duration
 
 
 def draw(session) -> None:

@@ -16,9 +16,10 @@ const { loadMicroPython } = await import(pathToFileURL(path.join(root, "static/v
 
 const out = [];
 const mp = await loadMicroPython({ stdout: (line) => out.push(line), stderr: (line) => console.error(line) });
-mp.FS.mkdirTree("/probe/app");
-for (const name of fs.readdirSync(path.join(root, "app"))) {
-  if (name.endsWith(".py")) mp.FS.writeFile("/probe/app/" + name, fs.readFileSync(path.join(root, "app", name)));
+for (const name of fs.readdirSync(path.join(root, "app"), { recursive: true })) {
+  if (!name.endsWith(".py") || name.includes("__pycache__")) continue;
+  mp.FS.mkdirTree(path.posix.dirname("/probe/app/" + name));
+  mp.FS.writeFile("/probe/app/" + name, fs.readFileSync(path.join(root, "app", name)));
 }
 mp.FS.writeFile("/probe/mpy_probe.py", fs.readFileSync(path.join(here, "probe.py")));
 mp.runPython("import sys, json\nsys.path.insert(0, '/probe')\nimport mpy_probe\nprint(json.dumps(mpy_probe.run()))");

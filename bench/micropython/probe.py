@@ -25,17 +25,24 @@ import json
 import sys
 
 # The core the issue names, and what those modules import from app/ (for the flow too).
-CORE = ("app.pkce", "app.protocol", "app.flow", "app.scopes", "app.servers", "app.flowlog")
+CORE = (
+    "app.core.pkce",
+    "app.core.protocol",
+    "app.core.flow",
+    "app.core.scopes",
+    "app.core.servers",
+    "app.core.flowlog",
+)
 CLOSURE = (
-    "app.keys",
-    "app.backoff",
-    "app.http",
-    "app.errors",
-    "app.address",
-    "app.config",
-    "app.storage",
-    "app.authorize",
-    "app.callback",
+    "app.boot.keys",
+    "app.core.backoff",
+    "app.core.http",
+    "app.core.errors",
+    "app.boot.address",
+    "app.core.config",
+    "app.core.storage",
+    "app.core.authorize",
+    "app.core.callback",
 )
 # Standard-library modules that these modules import (module level or inside functions).
 STDLIB = (
@@ -131,7 +138,7 @@ def run_flow() -> dict:
     """authorize URL -> callback check -> token response, with the app's own modules."""
     out = {}
     try:
-        from app import authorize, config, storage
+        from app.core import authorize, config, storage
 
         store = storage.MemoryStorage()
         url = authorize.start(config.merge(DEFAULTS, None), store, PAGE_URL)
@@ -142,7 +149,7 @@ def run_flow() -> dict:
         out["authorize"] = error_text(exc)
         return out
     try:
-        from app import callback
+        from app.core import callback
 
         result = callback.handle({"code": "the-code", "state": params["state"]}, store)
         out["callback"] = "ok: code " + result.code + ", verifier " + str(len(result.verifier))
@@ -150,8 +157,8 @@ def run_flow() -> dict:
         out["callback"] = error_text(exc)
         return out
     try:
-        from app import protocol
-        from app.http import HttpResponse
+        from app.core import protocol
+        from app.core.http import HttpResponse
 
         body = {"access_token": "at", "token_type": "Bearer", "expires_in": 60, "scope": "profile"}
         answer = HttpResponse(200, {"content-type": "application/json"}, json.dumps(body).encode())
@@ -165,11 +172,11 @@ def run_flow() -> dict:
 # In the browser only (page.html): what the app's DOM layer uses, and what it would use instead.
 BROWSER = (
     ("pyodide.ffi.create_proxy (the app's DOM layer)", "from pyodide.ffi import create_proxy\nr = 1", 1),
-    ("pyodide.http.pyfetch (app/fetch.py)", "from pyodide.http import pyfetch\nr = 1", 1),
+    ("pyodide.http.pyfetch (app/browser/fetch.py)", "from pyodide.http import pyfetch\nr = 1", 1),
     ("pyscript.ffi.create_proxy, to_js", "from pyscript.ffi import create_proxy, to_js\nr = 1", 1),
     ("pyscript.fetch", "from pyscript import fetch\nr = 1", 1),
     ("js.crypto.getRandomValues (a CSPRNG for secrets)", "import js\nr = bool(js.crypto.getRandomValues)", True),
-    ("js.AbortSignal.timeout (app/fetch.py)", "import js\nr = bool(js.AbortSignal.timeout)", True),
+    ("js.AbortSignal.timeout (app/browser/fetch.py)", "import js\nr = bool(js.AbortSignal.timeout)", True),
 )  # fmt: skip
 
 

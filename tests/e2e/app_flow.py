@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
-from app.keys import SETTINGS_KEY, SIGNIN_MODE_KEY
+from app.boot.keys import SETTINGS_KEY, SIGNIN_MODE_KEY
 
 from .conftest import BOOT_TIMEOUT_MS, AppPage, ServeProcess
 

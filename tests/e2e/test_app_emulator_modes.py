@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from app.keys import TOKENS_KEY
+from app.boot.keys import TOKENS_KEY
 from tests.serving import ServeProcess, start_serve
 
 from .app_flow import reset, session_item, sign_in, wait_idle

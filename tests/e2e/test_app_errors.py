@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from playwright.sync_api import Route, expect
 
-from app.keys import TOKENS_KEY
+from app.boot.keys import TOKENS_KEY
 
 from .app_flow import (
     approve,

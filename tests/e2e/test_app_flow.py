@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 from playwright.sync_api import expect
 
-from app.keys import TOKENS_KEY
+from app.boot.keys import TOKENS_KEY
 
 from .app_flow import (
     CALLBACK_RE,

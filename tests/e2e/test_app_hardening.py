@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from playwright.sync_api import Page, expect
 
-from app.keys import ATTEMPT_KEY, SETTINGS_KEY, TOKENS_KEY
+from app.boot.keys import ATTEMPT_KEY, SETTINGS_KEY, TOKENS_KEY
 
 from .app_flow import (
     approve,

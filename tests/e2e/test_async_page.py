@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, Request, Route, expect
 
-from app.keys import ATTEMPT_KEY, TOKENS_KEY, TRANSPORT_KEY
+from app.boot.keys import ATTEMPT_KEY, TOKENS_KEY, TRANSPORT_KEY
 
 from .app_flow import approve, expect_notice, reset, session_item, sign_in, wait_idle
 from .conftest import AppPage, ServeProcess

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from app.keys import TOKENS_KEY
+from app.boot.keys import TOKENS_KEY
 
 from .app_flow import flow_log, reset, settled, sign_in, use_the_session, wait_idle
 from .conftest import AppPage, ServeProcess

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Request, expect
 
-from app.keys import SETTINGS_KEY, TOKENS_KEY, TRANSPORT_KEY
+from app.boot.keys import SETTINGS_KEY, TOKENS_KEY, TRANSPORT_KEY
 
 from .app_flow import heard, listen_after_the_page, reset, session_item, settled, sign_in, wait_idle
 from .conftest import AppPage, ServeProcess

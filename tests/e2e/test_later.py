@@ -1,6 +1,6 @@
-"""The second parts of the standard library and of the app (app/later.py) in Chromium: "Sign in"
-works before they have arrived, a click waits for them, a lost download is retried, and a
-download that keeps failing is told in plain words."""
+"""The second parts of the standard library and of the app (app/boot/later.py) in Chromium:
+"Sign in" works before they have arrived, a click waits for them, a lost download is retried,
+and a download that keeps failing is told in plain words."""
 
 from __future__ import annotations
 

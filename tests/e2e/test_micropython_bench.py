@@ -57,9 +57,11 @@ def test_the_core_report_in_chromium_is_micropythons_and_all_is_local(
     finally:
         context.close()
     assert report["implementation"] == "micropython 1.28.0"
-    assert report["imports"]["app.keys"] == "ok"
-    assert report["imports"]["app.pkce"] == "ImportError: no module named '__future__'"
-    assert report["imports_past_future"]["app.pkce"] == "ImportError: no module named 'secrets'"
+    assert report["imports"]["app.boot.keys"] == "ok"
+    assert report["imports"]["app.core.pkce"] == "ImportError: no module named '__future__'"
+    assert (
+        report["imports_past_future"]["app.core.pkce"] == "ImportError: no module named 'secrets'"
+    )
     # The DOM layer's Pyodide FFI is not there; PyScript's own, and the browser's CSPRNG, are.
     browser_side = report["browser"]
     assert browser_side["pyodide.ffi.create_proxy (the app's DOM layer)"].startswith("ImportError")

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Page, Request, Route, expect
 
-from app.keys import ATTEMPT_KEY, SIGNIN_MODE_KEY
+from app.boot.keys import ATTEMPT_KEY, SIGNIN_MODE_KEY
 
 from .app_flow import (
     CALLBACK_RE,

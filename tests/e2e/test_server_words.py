@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from app.keys import ATTEMPT_KEY, TRANSPORT_KEY
+from app.boot.keys import ATTEMPT_KEY, TRANSPORT_KEY
 
 from .app_flow import approve, expect_notice, flow_log, reset, sign_in, wait_idle
 from .conftest import AppPage, ServeProcess

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, Request, expect
 
-from app.keys import TOKENS_KEY
+from app.boot.keys import TOKENS_KEY
 
 from .app_flow import (
     flow_log,

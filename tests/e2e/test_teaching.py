@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from app.keys import TEACHING_KEY, TOKENS_KEY
+from app.boot.keys import TEACHING_KEY, TOKENS_KEY
 
 from .app_flow import approve, flow_log, reset, wait_idle
 from .conftest import AppPage, ServeProcess

@@ -1,7 +1,7 @@
 """Client and emulator agree on ilert's scope rules, each written on its own.
 
 The emulator's rules (``ilert_emulator.scopes``) are written from ilert's documentation and
-import nothing from ``app/``; the page's rules are ``app.scopes``. Every scope x granted level
+import nothing from ``app/``; the page's rules are ``app.core.scopes``. Every scope x granted level
 x requested level is checked here, so a mistake on either side shows up as a disagreement.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app import scopes as client
+from app.core import scopes as client
 from ilert_emulator import scopes as emulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ def _cases():
     for name in DOCUMENTED:
         marks = []
         if name in CLIENT_MISSING:
-            marks = [pytest.mark.xfail(strict=True, reason="app/scopes.py lacks this scope")]
+            marks = [pytest.mark.xfail(strict=True, reason="app/core/scopes.py lacks this scope")]
         yield pytest.param(name, marks=marks, id=name)
 
 

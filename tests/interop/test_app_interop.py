@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app.keys import ATTEMPT_KEY, SIGNIN_MODE_KEY, TOKENS_KEY
+from app.boot.keys import ATTEMPT_KEY, SIGNIN_MODE_KEY, TOKENS_KEY
 from tests.interop.witness import WitnessServer, sign_in_page
 from tests.serving import ServeProcess, start_serve
 

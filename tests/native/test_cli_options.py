@@ -11,7 +11,7 @@ import tomllib
 
 import pytest
 
-from app.errors import ConfigError
+from app.core.errors import ConfigError
 from ilert_pkce import loopback, messages, options
 from tests.asyncrun import run
 from tests.emulator.emu_http import get

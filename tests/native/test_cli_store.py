@@ -10,7 +10,7 @@ import keyring
 import pytest
 from keyring.backends import chainer, fail
 
-from app.keys import TOKENS_KEY
+from app.boot.keys import TOKENS_KEY
 from ilert_pkce import store
 from tests.native.cli_run import (
     Running,

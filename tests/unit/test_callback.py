@@ -6,9 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from app import address, authorize, callback, storage
-from app.config import Settings
-from app.errors import (
+from app.boot import address
+from app.core import authorize, callback, storage
+from app.core.config import Settings
+from app.core.errors import (
     AuthorizationError,
     CallbackReplayed,
     ConfigError,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app import diagram
-from app.flowlog import Entry, FlowLog
+from app.core import diagram
+from app.core.flowlog import Entry, FlowLog
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOST = "http://localhost:4598"
@@ -374,13 +374,15 @@ def test_importing_the_diagram_loads_nothing_else() -> None:
     """
     root = str(Path(__file__).resolve().parents[2])
     code = (
-        f"import sys; sys.path.insert(0, {root!r}); import typing, app.flowlog, app.config; "
-        "before = set(sys.modules); import app.diagram; print(sorted(set(sys.modules) - before))"
+        f"import sys; sys.path.insert(0, {root!r}); "
+        "import typing, app.core.flowlog, app.core.config; "
+        "before = set(sys.modules); import app.core.diagram; "
+        "print(sorted(set(sys.modules) - before))"
     )
     out = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "['app.diagram']"
+    assert out.stdout.strip() == "['app.core.diagram']"
 
 
 @pytest.mark.parametrize("count", [1, 500])
@@ -412,7 +414,7 @@ def test_a_step_under_way_is_drawn_last_and_is_not_an_entry() -> None:
 
 
 def test_a_request_under_way_gets_the_phase_its_entry_will_have() -> None:
-    from app import protocol
+    from app.core import protocol
 
     base = "https://api.ilert.com/api"
     token = f"{base}/developers/oauth2/token"

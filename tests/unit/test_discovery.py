@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from app.config import Settings, SettingsError
-from app.discovery import MetadataNotFound, discover
-from app.errors import NetworkError
-from app.http import HttpRequest, HttpResponse
+from app.core.config import Settings, SettingsError
+from app.core.discovery import MetadataNotFound, discover
+from app.core.errors import NetworkError
+from app.core.http import HttpRequest, HttpResponse
 from tests import asyncrun
 
 ISSUER = "https://id.example/tenant"

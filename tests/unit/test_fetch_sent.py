@@ -1,4 +1,4 @@
-"""``app.fetch`` decides "never left" from what it did, not from the state afterwards.
+"""``app.browser.fetch`` decides "never left" from what it did, not from the state afterwards.
 
 It runs only in Pyodide, so ``js`` and ``pyodide.http`` are stand-ins here: the point is
 the decision, which is plain Python.
@@ -12,8 +12,8 @@ import types
 
 import pytest
 
-from app import errors, flow
-from app.http import HttpRequest
+from app.core import errors, flow
+from app.core.http import HttpRequest
 from tests.asyncrun import run
 
 
@@ -63,12 +63,12 @@ def fake(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setitem(sys.modules, "pyodide", pyodide)
         monkeypatch.setitem(sys.modules, "pyodide.http", http)
         monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
-        monkeypatch.delitem(sys.modules, "app.fetch", raising=False)
-        fetch = importlib.import_module("app.fetch")
+        monkeypatch.delitem(sys.modules, "app.browser.fetch", raising=False)
+        fetch = importlib.import_module("app.browser.fetch")
         return state, fetch.FetchTransport()
 
     yield make
-    sys.modules.pop("app.fetch", None)
+    sys.modules.pop("app.browser.fetch", None)
 
 
 EXCHANGE = HttpRequest("POST", "https://ilert.test/token", (), b"code=c")

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from app import errors, flow
-from app.flow import Event
+from app.core import errors, flow
+from app.core.flow import Event
 
 REFRESH_DEAD = errors.OAuthError(401, "invalid_grant", "revoked", "refresh_token")
 CLIENT_DEAD = errors.OAuthError(401, "invalid_client", "who?", "refresh_token")
@@ -230,7 +230,7 @@ def test_every_event_is_emitted_and_every_send_carried_out_by_the_page() -> None
     """The page (app/ui) emits each event and acts on each kind of decision."""
     from pathlib import Path
 
-    folder = Path(flow.__file__).parent / "ui"
+    folder = Path(flow.__file__).parents[1] / "ui"
     ui = "".join(p.read_text(encoding="utf-8") for p in folder.glob("*.py"))
     kinds = ("SEND_", "RETRY_", "LOAD_")
     events = [

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from app import flowlog, jwt_display, storage
-from app.flowlog import REDACTED, Entry, FlowLog
-from app.keys import ATTEMPT_KEY, LOG_KEY, TOKENS_KEY
-from app.storage import FallbackStorage, StorageRefused
+from app.boot.keys import ATTEMPT_KEY, LOG_KEY, TOKENS_KEY
+from app.core import flowlog, jwt_display, storage
+from app.core.flowlog import REDACTED, Entry, FlowLog
+from app.core.storage import FallbackStorage, StorageRefused
 from tests.storage_doubles import QuotaExceeded, QuotaStorage
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpbF91IjoiYWxpY2UifQ.c2lnbmF0dXJlX3NpZ25hdHVyZQ"

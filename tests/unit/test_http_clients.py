@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from app import errors, protocol
-from app.api import ApiClient
-from app.errors import (
+from app.boot.keys import ATTEMPT_KEY, TOKENS_KEY
+from app.core import errors, protocol
+from app.core.api import ApiClient
+from app.core.errors import (
     InvalidTokenResponse,
     MalformedResponse,
     NetworkError,
@@ -23,14 +24,13 @@ from app.errors import (
     SessionEnded,
     Timeout,
 )
-from app.flowlog import FlowLog
-from app.http import HttpRequest
-from app.keys import ATTEMPT_KEY, TOKENS_KEY
-from app.protocol import TokenSet
-from app.session import Session
-from app.storage import MemoryStorage
-from app.tokens import TokenClient
-from app.transport import UrllibTransport
+from app.core.flowlog import FlowLog
+from app.core.http import HttpRequest
+from app.core.protocol import TokenSet
+from app.core.session import Session
+from app.core.storage import MemoryStorage
+from app.core.tokens import TokenClient
+from app.native.transport import UrllibTransport
 from tests.asyncrun import run
 
 FULL = "profile source:w alert:w schedule offline_access"
@@ -479,7 +479,7 @@ def test_lost_refresh_answer_recovers_with_the_old_refresh_token(emulator) -> No
 
 
 def test_a_lost_exchange_answer_is_never_replayed(emulator) -> None:
-    from app import flow
+    from app.core import flow
 
     rec = Recorder()
     code, verifier = emulator.code(scope=FULL)

@@ -1,4 +1,4 @@
-"""app/later.py's finder: a package split over two zips imports from both, as the cut
+"""app/boot/later.py's finder: a package split over two zips imports from both, as the cut
 standard library and the app are (the mount itself runs in Chromium: tests/e2e/test_later.py)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from app.later import SubmoduleFinder
+from app.boot.later import SubmoduleFinder
 
 
 @pytest.fixture

@@ -36,12 +36,12 @@ def node_report() -> dict:
 
 
 def test_on_cpython_everything_passes_so_the_expectations_are_right() -> None:
-    from app import errors  # imported by the session before the probe runs
+    from app.core import errors  # imported by the session before the probe runs
 
     probe = load_probe()
     report = probe.run()
     assert report["implementation"].startswith("cpython 3.")
-    assert sys.modules["app.errors"] is errors  # the session's modules are left as they were
+    assert sys.modules["app.core.errors"] is errors  # the session's modules are left as they were
     assert {k: v for k, v in report["imports"].items() if v != "ok"} == {}
     assert {k: v for k, v in report["features"].items() if v != "ok"} == {}
     assert report["imports_past_future"] == {}  # CPython has the real __future__
@@ -61,14 +61,14 @@ def test_on_micropython_under_node_the_report_names_the_blockers() -> None:
     imports, past = report["imports"], report["imports_past_future"]
     # Every module of the core stops at `from __future__ import annotations` or earlier.
     assert [m for m in probe.CORE if imports[m] == "ok"] == []
-    assert imports["app.pkce"] == "ImportError: no module named '__future__'"
-    assert imports["app.servers"].startswith("SyntaxError")  # (*a, b) displays
-    assert imports["app.protocol"].startswith("SyntaxError")  # {**a, b} displays
+    assert imports["app.core.pkce"] == "ImportError: no module named '__future__'"
+    assert imports["app.core.servers"].startswith("SyntaxError")  # (*a, b) displays
+    assert imports["app.core.protocol"].startswith("SyntaxError")  # {**a, b} displays
     # Past it: the stdlib modules MicroPython does not have.
-    assert past["app.pkce"] == "ImportError: no module named 'secrets'"
-    assert past["app.flow"] == "ImportError: no module named 'collections.abc'"
-    assert past["app.keys"] == "ok"
-    assert past["app.backoff"] == "ImportError: no module named 'collections.abc'"
+    assert past["app.core.pkce"] == "ImportError: no module named 'secrets'"
+    assert past["app.core.flow"] == "ImportError: no module named 'collections.abc'"
+    assert past["app.boot.keys"] == "ok"
+    assert past["app.core.backoff"] == "ImportError: no module named 'collections.abc'"
     for missing in ("dataclasses", "typing", "secrets", "urllib.parse", "contextlib"):
         assert imports[missing].startswith("ImportError"), missing
     for present in ("re", "hashlib", "json", "asyncio", "base64", "hmac"):

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from app import errors, flow
-from app.keys import TOKENS_KEY
-from app.protocol import TokenSet
-from app.storage import MemoryStorage
+from app.boot.keys import TOKENS_KEY
+from app.core import errors, flow
+from app.core.protocol import TokenSet
+from app.core.storage import MemoryStorage
 from tests import fake_dom
 from tests.asyncrun import run
 

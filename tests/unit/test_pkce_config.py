@@ -7,10 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from app import authorize, config, pkce
-from app.config import Settings
-from app.errors import ConfigError
-from app.storage import MemoryStorage, peek_attempt
+from app.core import authorize, config, pkce
+from app.core.config import Settings
+from app.core.errors import ConfigError
+from app.core.storage import MemoryStorage, peek_attempt
 
 GOOD = Settings(
     client_id="ilert-pkce-demo",

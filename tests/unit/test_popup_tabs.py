@@ -1,8 +1,8 @@
 """Pure parts of popup sign-in and of tabs that agree (CPython, no browser).
 
-- ``app.popup_answer``: what the opener accepts from a popup (origin, state, shape);
-- ``app.tab_messages``: the channel's messages, checked as untrusted input;
-- ``app.session``: a refresh under a lock shared by two sessions (two tabs) is sent once,
+- ``app.core.popup_answer``: what the opener accepts from a popup (origin, state, shape);
+- ``app.core.tab_messages``: the channel's messages, checked as untrusted input;
+- ``app.core.session``: a refresh under a lock shared by two sessions (two tabs) is sent once,
   and a refresh token rotated away by the other tab is replaced by the handed-over tokens.
 """
 
@@ -13,12 +13,12 @@ import json
 
 import pytest
 
-from app import authorize, config, tab_messages
-from app.errors import OAuthError
-from app.popup_answer import STATE_PREFIX, callback_params, state_hash
-from app.protocol import TokenSet
-from app.session import Session
-from app.storage import MemoryStorage, peek_attempt
+from app.core import authorize, config, tab_messages
+from app.core.errors import OAuthError
+from app.core.popup_answer import STATE_PREFIX, callback_params, state_hash
+from app.core.protocol import TokenSet
+from app.core.session import Session
+from app.core.storage import MemoryStorage, peek_attempt
 from tests.asyncrun import run
 
 from .test_retry_policy import FakeServer
@@ -148,7 +148,7 @@ class StrictServer(FakeServer):
 
 def two_tabs(server: FakeServer, share_lock: bool) -> tuple[Session, Session]:
     """Two sessions holding the same tokens, like a duplicated tab; hand-over between them."""
-    from app.tokens import TokenClient
+    from app.core.tokens import TokenClient
 
     lock = asyncio.Lock()
 
@@ -220,7 +220,7 @@ def test_a_rotated_away_tab_adopts_instead_of_failing() -> None:
 
 
 def test_the_popup_hand_over_on_the_channel_is_bound_to_the_state() -> None:
-    from app import popup_answer
+    from app.core import popup_answer
 
     state = "popup." + "A" * 32
     key = popup_answer.answer_key(state)

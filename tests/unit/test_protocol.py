@@ -6,8 +6,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from app import errors, protocol
-from app.http import HttpResponse
+from app.core import errors, protocol
+from app.core.http import HttpResponse
 
 JSON = {"content-type": "application/json"}
 

@@ -8,12 +8,12 @@ import random
 
 import pytest
 
-from app import backoff, errors, flowlog, grants, jwt_display, scopes
-from app.keys import TOKENS_KEY
-from app.protocol import TokenSet
-from app.session import Session, format_duration
-from app.storage import MemoryStorage, set_json
-from app.tokens import TokenClient
+from app.boot.keys import TOKENS_KEY
+from app.core import backoff, errors, flowlog, grants, jwt_display, scopes
+from app.core.protocol import TokenSet
+from app.core.session import Session, format_duration
+from app.core.storage import MemoryStorage, set_json
+from app.core.tokens import TokenClient
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpbF91IjoiYWxpY2UifQ.c2lnbmF0dXJlX3NpZ25hdHVyZQ"
 

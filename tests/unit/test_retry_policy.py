@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from app import errors
-from app.api import ApiClient
-from app.http import HttpRequest, HttpResponse
-from app.protocol import TokenSet
-from app.session import Session
-from app.storage import MemoryStorage
-from app.tokens import TokenClient
+from app.core import errors
+from app.core.api import ApiClient
+from app.core.http import HttpRequest, HttpResponse
+from app.core.protocol import TokenSet
+from app.core.session import Session
+from app.core.storage import MemoryStorage
+from app.core.tokens import TokenClient
 from tests.asyncrun import run
 
 
@@ -187,7 +187,7 @@ def test_a_failed_hand_over_does_not_fail_the_refresh() -> None:
 
 def test_unusable_stored_tokens_are_dropped() -> None:
     """A refresh token that is not a string was accepted, and broke every action."""
-    from app.keys import TOKENS_KEY
+    from app.boot.keys import TOKENS_KEY
 
     for bad in ('{"access_token": "a", "expires_at": 5000, "refresh_token": 42}', "[1]", "{"):
         store = MemoryStorage()
@@ -199,8 +199,8 @@ def test_unusable_stored_tokens_are_dropped() -> None:
 
 
 def test_ending_keeps_exactly_the_handled_states() -> None:
-    from app import storage
-    from app.keys import ATTEMPT_KEY, PREFIX, USED_KEY
+    from app.boot.keys import ATTEMPT_KEY, PREFIX, USED_KEY
+    from app.core import storage
 
     _server, session, _api = setup()
     store = session.store

@@ -1,4 +1,4 @@
-"""JSON anyone on the origin can write is checked before it is parsed (app.safe_json).
+"""JSON anyone on the origin can write is checked before it is parsed (app.core.safe_json).
 
 In Pyodide, ``json.loads`` of a deeply nested value overflows the WebAssembly stack before
 Python's recursion limit (the page could not start on any reload): such a value must never
@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from app import config, safe_json, storage, tab_messages
-from app.keys import ATTEMPT_KEY, LOG_KEY, SETTINGS_KEY, TOKENS_KEY, TRANSPORT_KEY
-from app.storage import MemoryStorage
+from app.boot.keys import ATTEMPT_KEY, LOG_KEY, SETTINGS_KEY, TOKENS_KEY, TRANSPORT_KEY
+from app.core import config, safe_json, storage, tab_messages
+from app.core.storage import MemoryStorage
 
 DEEP = "[" * 50_000
 DEEP_OBJECT = '{"a":' * 30_000
@@ -91,7 +91,7 @@ def test_junk_settings_are_dropped_with_a_reason() -> None:
 
 
 def test_junk_flow_log_restores_nothing(json_calls: list[str]) -> None:
-    from app.flowlog import FlowLog
+    from app.core.flowlog import FlowLog
 
     store = MemoryStorage()
     store.set(LOG_KEY, DEEP)

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from app import callback, config, errors, flow, servers
-from app.config import Settings
-from app.http import HttpRequest
-from app.transport import send_blocking
+from app.core import callback, config, errors, flow, servers
+from app.core.config import Settings
+from app.core.http import HttpRequest
+from app.native.transport import send_blocking
 
 CUSTOM = Settings(
     client_id="c",

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from app import config, servers
-from app.config import Endpoints, Settings, SettingsError
+from app.core import config, servers
+from app.core.config import Endpoints, Settings, SettingsError
 
 GOOD = Settings(client_id="demo", scope="profile")
 EMU = {

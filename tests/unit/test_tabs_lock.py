@@ -1,4 +1,4 @@
-"""``app.tabs.with_lock`` lets go of the Web Lock however the work ends (cancelled too).
+"""``app.browser.tabs.with_lock`` lets go of the Web Lock however the work ends (cancelled too).
 
 It runs only in Pyodide; ``js`` and ``pyodide.ffi`` are stand-ins, and the lock itself is
 an ``asyncio.Lock`` behind ``_acquire`` (what the page's Web Lock does across tabs).
@@ -20,7 +20,7 @@ from tests.asyncrun import run
 def tabs(monkeypatch: pytest.MonkeyPatch):
     js = types.ModuleType("js")
     js.navigator = types.SimpleNamespace(locks=object())
-    js.__getattr__ = lambda name: types.SimpleNamespace()  # app.browser's module-level names
+    js.__getattr__ = lambda name: types.SimpleNamespace()  # app.browser.web's module-level names
     pyodide = types.ModuleType("pyodide")
     ffi = types.ModuleType("pyodide.ffi")
     for name in ("create_once_callable", "create_proxy", "to_js"):
@@ -30,11 +30,11 @@ def tabs(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(sys.modules, "js", js)
     monkeypatch.setitem(sys.modules, "pyodide", pyodide)
     monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
-    for name in ("app.tabs", "app.browser"):
+    for name in ("app.browser.tabs", "app.browser.web"):
         monkeypatch.delitem(sys.modules, name, raising=False)
-    module = importlib.import_module("app.tabs")
+    module = importlib.import_module("app.browser.tabs")
     yield module
-    for name in ("app.tabs", "app.browser"):
+    for name in ("app.browser.tabs", "app.browser.web"):
         sys.modules.pop(name, None)
 
 

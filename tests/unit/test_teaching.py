@@ -10,12 +10,12 @@ import sys
 
 import pytest
 
-from app import authorize, pkce, teaching
-from app.config import Settings
-from app.flowlog import FlowLog
-from app.storage import MemoryStorage, peek_attempt
-from app.teaching import SecretRefused
-from app.tokens import TokenSet
+from app.core import authorize, pkce, teaching
+from app.core.config import Settings
+from app.core.flowlog import FlowLog
+from app.core.storage import MemoryStorage, peek_attempt
+from app.core.teaching import SecretRefused
+from app.core.tokens import TokenSet
 
 # RFC 7636 Appendix B.
 VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
@@ -263,7 +263,7 @@ def test_token_rows_from_a_raw_response_hide_secrets_by_name() -> None:
 
 
 def test_every_step_has_a_plain_lesson() -> None:
-    from app import diagram
+    from app.core import diagram
 
     assert set(teaching.PHASES) == set(diagram.PHASES)
     for phase in teaching.PHASES:
@@ -275,18 +275,18 @@ def test_every_step_has_a_plain_lesson() -> None:
 
 def test_importing_teaching_adds_only_itself_once_signing_in_has_started() -> None:
     code = (
-        "import sys, app.flowlog, app.pkce, app.jwt_display, app.callback; "
-        "before = set(sys.modules); import app.teaching; "
+        "import sys, app.core.flowlog, app.core.pkce, app.core.jwt_display, app.core.callback; "
+        "before = set(sys.modules); import app.core.teaching; "
         "print(sorted(set(sys.modules) - before))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['app.teaching']"
+    assert out.stdout.strip() == "['app.core.teaching']"
 
 
 def test_lessons_about_another_server_name_it() -> None:
     # Issue 20, item 3: teaching mode with a custom server does not say "ilert"; values
     # shown (what the server sent) are never rewritten.
-    from app.teaching import lesson, named
+    from app.core.teaching import lesson, named
 
     for phase in ("authorize", "callback", "exchange", "api", "refresh", "token_info", "revoke"):
         text = named(lesson(phase), "auth.example.org").as_text()

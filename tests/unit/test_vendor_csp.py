@@ -81,9 +81,9 @@ def test_meta_goes_first_in_head() -> None:
 
 
 def test_the_app_reads_the_policy_scripts_csp_writes() -> None:
-    # app.page_policy tells a request the page's CSP blocked from one that got no answer
+    # app.core.page_policy tells a request the page's CSP blocked from one that got no answer
     # (issue 20, item 13); it must agree with the policy scripts/csp.py and serve.py write.
-    from app.page_policy import connect_allowed
+    from app.core.page_policy import connect_allowed
 
     page = "<html><head><style>p{}</style></head></html>"
     config = {

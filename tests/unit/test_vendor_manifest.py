@@ -33,9 +33,9 @@ def test_page_and_config_point_only_at_vendored_files() -> None:
         assert source.startswith("./"), source
     files = vendor_runtime.load_manifest()["files"]
     assert config["interpreter"].removeprefix("./static/vendor/") in files
-    # No wheel at boot: pyodide-http is opt-in, loaded by app/xhr.py from a vendored file.
+    # No wheel at boot: pyodide-http is opt-in, loaded by app/browser/xhr.py from a vendored file.
     assert not [s for s in config["files"] if s.endswith(".whl")]
-    from app import xhr
+    from app.browser import xhr
 
     assert xhr.WHEEL.removeprefix("static/vendor/") in files
 

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from app import later
+from app.boot import later
 from scripts import build_app_bundle, stdlib_cut, vendor_runtime
 from tests.serving import ROOT
 
@@ -183,9 +183,9 @@ def test_staleness_check_catches_an_eager_import_of_the_second_zip(tmp_path) -> 
 def test_the_module_that_mounts_the_second_zip_uses_only_the_first() -> None:
     e = entry()
     first = set(e["modules"]) | set(e["builtin_modules"]) | set(e["boot_modules"]) | {"js"}
-    source = (ROOT / "app/later.py").read_text()
+    source = (ROOT / "app/boot/later.py").read_text()
     # Function bodies too: they run before the mount is done.
-    imported = stdlib_cut.imports_of(source, "app.later", False)
+    imported = stdlib_cut.imports_of(source, "app.boot.later", False)
     assert {n for n in imported if n.partition(".")[0] != "__future__"} <= first
 
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from app import config, errors
-from app.errors import InfoRefused, NotOffered
-from app.http import HttpRequest, HttpResponse
-from app.keys import LOG_KEY, TOKENS_KEY
-from app.protocol import TokenSet
-from app.session import Session
-from app.storage import FallbackStorage, MemoryStorage
-from app.tokens import TokenClient
+from app.boot.keys import LOG_KEY, TOKENS_KEY
+from app.core import config, errors
+from app.core.errors import InfoRefused, NotOffered
+from app.core.http import HttpRequest, HttpResponse
+from app.core.protocol import TokenSet
+from app.core.session import Session
+from app.core.storage import FallbackStorage, MemoryStorage
+from app.core.tokens import TokenClient
 from tests.asyncrun import run
 from tests.storage_doubles import QuotaStorage
 

@@ -1,0 +1,1 @@
+"""What ``app.main`` imports before "Sign in" works: all of static/app.zip."""

@@ -1,0 +1,1 @@
+"""Adapters from the browser to the core: fetch, Web Storage, popups, tabs, WebCrypto."""
