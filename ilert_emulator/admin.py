@@ -28,15 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from .bodies import BodyError, parse_json, preload
+from .context import Controls
 from .responses import json_response
-
-if TYPE_CHECKING:
-    from .server import Emulator
 
 PREFIX = "/_emulator/"
 
@@ -71,12 +69,12 @@ def _flag(body: dict[str, Any], name: str) -> bool:
     return value
 
 
-def _clock(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+def _clock(emu: Controls, body: dict[str, Any]) -> dict[str, Any]:
     now = emu.clock.advance(float(body.get("advance", 0)))
     return {"now": emu.clock.iso(now), "timestamp": now}
 
 
-def _faults(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+def _faults(emu: Controls, body: dict[str, Any]) -> dict[str, Any]:
     if "endpoint" not in body:
         raise _BadInput("endpoint is required")
     emu.faults.add(
@@ -92,12 +90,12 @@ def _faults(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     return {"pending": emu.faults.pending()}
 
 
-def _clear_faults(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+def _clear_faults(emu: Controls, body: dict[str, Any]) -> dict[str, Any]:
     emu.faults.clear()
     return {"pending": 0}
 
 
-def _revoke(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+def _revoke(emu: Controls, body: dict[str, Any]) -> dict[str, Any]:
     if not body.get("username"):
         raise _BadInput("username is required")
     count = emu.revoke_grants(
@@ -106,19 +104,19 @@ def _revoke(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     return {"revoked": count}
 
 
-def _rate_limit(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+def _rate_limit(emu: Controls, body: dict[str, Any]) -> dict[str, Any]:
     if "limit" not in body:
         raise _BadInput("limit is required")
     emu.set_rate_limit(int(body["limit"]))
     return {"limit": emu.rate_limiter.limit}
 
 
-def _data(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+def _data(emu: Controls, body: dict[str, Any]) -> dict[str, Any]:
     emu.set_data(body)
     return {"ok": True}
 
 
-def _modes(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+def _modes(emu: Controls, body: dict[str, Any]) -> dict[str, Any]:
     unknown = set(body) - {"strict_rotation", "require_redirect_uri"}
     if unknown:
         raise _BadInput(f"unknown mode(s): {', '.join(sorted(unknown))}")
@@ -131,12 +129,12 @@ def _modes(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     return asdict(modes)
 
 
-def _reset(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+def _reset(emu: Controls, body: dict[str, Any]) -> dict[str, Any]:
     emu.reset()
     return {"ok": True}
 
 
-def _issue_code(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+def _issue_code(emu: Controls, body: dict[str, Any]) -> dict[str, Any]:
     try:
         code = emu.issue_code(
             str(body["client_id"]),
@@ -151,14 +149,14 @@ def _issue_code(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
     return {"code": code}
 
 
-def _app_url(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+def _app_url(emu: Controls, body: dict[str, Any]) -> dict[str, Any]:
     if not body.get("url"):
         raise _BadInput("url is required")
     emu.add_app_url(str(body["url"]), body.get("client_id"), keep=False)
     return {"ok": True}
 
 
-def _state(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
+def _state(emu: Controls, body: dict[str, Any]) -> dict[str, Any]:
     with emu.lock:
         return {
             "tenant": emu.state.tenant,
@@ -179,7 +177,7 @@ def _state(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
         }
 
 
-ROUTES: dict[tuple[str, str], Callable[[Emulator, dict[str, Any]], dict[str, Any]]] = {
+ROUTES: dict[tuple[str, str], Callable[[Controls, dict[str, Any]], dict[str, Any]]] = {
     ("clock", "POST"): _clock,
     ("faults", "POST"): _faults,
     ("faults", "DELETE"): _clear_faults,
@@ -194,7 +192,7 @@ ROUTES: dict[tuple[str, str], Callable[[Emulator, dict[str, Any]], dict[str, Any
 }
 
 
-def handle(emu: Emulator, request: Request) -> Response:
+def handle(emu: Controls, request: Request) -> Response:
     refused = _refused(request)
     if refused is not None:
         return refused

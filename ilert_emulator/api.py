@@ -20,7 +20,7 @@ handler (400 for bad input). Error bodies: ``{"status", "message", "code"}``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
@@ -28,12 +28,10 @@ from werkzeug.wrappers import Request, Response
 
 from .bodies import parse_json
 from .clock import parse_iso
+from .context import RequestContext
 from .responses import api_error, json_response
 from .scopes import allows, level_for_method, scope_for_path
 from .tokens import AccessRecord
-
-if TYPE_CHECKING:
-    from .server import Emulator
 
 MAX_RESULTS = {
     "alertSources": 50,
@@ -78,10 +76,10 @@ URLS = Map(
 )
 
 
-def handle(emu: Emulator, request: Request) -> Response:
-    if not emu.rate_limiter.hit(request.remote_addr or "unknown"):
+def handle(ctx: RequestContext, request: Request) -> Response:
+    if not ctx.rate_limiter.hit(request.remote_addr or "unknown"):
         return api_error(429, "Too many requests, slow down")
-    record = _authenticate(emu, request)
+    record = _authenticate(ctx, request)
     if isinstance(record, Response):
         return record
     path = request.path[len("/api") :] or "/"
@@ -101,20 +99,20 @@ def handle(emu: Emulator, request: Request) -> Response:
     except (NotFound, RequestRedirect):
         return api_error(404, f"No API resource at {request.path}")
     try:
-        return HANDLERS[endpoint](emu, request, record, **args)
+        return HANDLERS[endpoint](ctx, request, record, **args)
     except ApiError as exc:
         return api_error(exc.status, exc.message)
 
 
-def _authenticate(emu: Emulator, request: Request) -> AccessRecord | Response:
+def _authenticate(ctx: RequestContext, request: Request) -> AccessRecord | Response:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
         return _unauthorized("Missing bearer token", "")
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized("Malformed Authorization header", ', error="invalid_request"')
-    record = emu.tokens.check_access(token.strip())
-    if record is None or emu.state.user(record.username) is None:
+    record = ctx.tokens.check_access(token.strip())
+    if record is None or ctx.state.user(record.username) is None:
         return _unauthorized("Invalid, expired or revoked access token", ', error="invalid_token"')
     return record
 
@@ -176,43 +174,43 @@ def _ref(items: list[dict[str, Any]], ref: Any, what: str) -> dict[str, Any]:
 # -- users, teams ------------------------------------------------------------------------------
 
 
-def current_user(emu: Emulator, request: Request, record: AccessRecord) -> Response:
-    return json_response(emu.state.user(record.username))
+def current_user(ctx: RequestContext, request: Request, record: AccessRecord) -> Response:
+    return json_response(ctx.state.user(record.username))
 
 
-def users(emu: Emulator, request: Request, record: AccessRecord) -> Response:
-    return json_response(_page(request, _by_id(emu.state.data["users"]), "users"))
+def users(ctx: RequestContext, request: Request, record: AccessRecord) -> Response:
+    return json_response(_page(request, _by_id(ctx.state.data["users"]), "users"))
 
 
-def user(emu: Emulator, request: Request, record: AccessRecord, item_id: int) -> Response:
-    return json_response(_find(emu.state.data["users"], item_id, "User"))
+def user(ctx: RequestContext, request: Request, record: AccessRecord, item_id: int) -> Response:
+    return json_response(_find(ctx.state.data["users"], item_id, "User"))
 
 
-def teams(emu: Emulator, request: Request, record: AccessRecord) -> Response:
-    return json_response(_page(request, _by_id(emu.state.data["teams"]), "teams"))
+def teams(ctx: RequestContext, request: Request, record: AccessRecord) -> Response:
+    return json_response(_page(request, _by_id(ctx.state.data["teams"]), "teams"))
 
 
-def team(emu: Emulator, request: Request, record: AccessRecord, item_id: int) -> Response:
-    return json_response(_find(emu.state.data["teams"], item_id, "Team"))
+def team(ctx: RequestContext, request: Request, record: AccessRecord, item_id: int) -> Response:
+    return json_response(_find(ctx.state.data["teams"], item_id, "Team"))
 
 
 # -- alert sources -----------------------------------------------------------------------------
 
 
-def _source_view(emu: Emulator, source: dict[str, Any]) -> dict[str, Any]:
+def _source_view(ctx: RequestContext, source: dict[str, Any]) -> dict[str, Any]:
     view = dict(source)
-    view["status"] = _source_status(emu, source)
+    view["status"] = _source_status(ctx, source)
     return view
 
 
-def _source_status(emu: Emulator, source: dict[str, Any]) -> str:
+def _source_status(ctx: RequestContext, source: dict[str, Any]) -> str:
     if source.get("active") is False:
         return "DISABLED"
     if source.get("status") == "IN_MAINTENANCE":
         return "IN_MAINTENANCE"
     states = {
         a.get("status")
-        for a in emu.state.data["alerts"]
+        for a in ctx.state.data["alerts"]
         if (a.get("alertSource") or {}).get("id") == source.get("id")
     }
     if "PENDING" in states:
@@ -222,18 +220,20 @@ def _source_status(emu: Emulator, source: dict[str, Any]) -> str:
     return "ALL_RESOLVED"
 
 
-def sources(emu: Emulator, request: Request, record: AccessRecord) -> Response:
-    items = [_source_view(emu, s) for s in _by_id(emu.state.data["alertSources"])]
+def sources(ctx: RequestContext, request: Request, record: AccessRecord) -> Response:
+    items = [_source_view(ctx, s) for s in _by_id(ctx.state.data["alertSources"])]
     return json_response(_page(request, items, "alertSources"))
 
 
-def source(emu: Emulator, request: Request, record: AccessRecord, item_id: int) -> Response:
-    found = _find(emu.state.data["alertSources"], item_id, "Alert source")
-    return json_response(_source_view(emu, found))
+def source(ctx: RequestContext, request: Request, record: AccessRecord, item_id: int) -> Response:
+    found = _find(ctx.state.data["alertSources"], item_id, "Alert source")
+    return json_response(_source_view(ctx, found))
 
 
-def put_source(emu: Emulator, request: Request, record: AccessRecord, item_id: int) -> Response:
-    current = _find(emu.state.data["alertSources"], item_id, "Alert source")
+def put_source(
+    ctx: RequestContext, request: Request, record: AccessRecord, item_id: int
+) -> Response:
+    current = _find(ctx.state.data["alertSources"], item_id, "Alert source")
     try:
         body = parse_json(request)
     except ValueError:
@@ -251,7 +251,7 @@ def put_source(emu: Emulator, request: Request, record: AccessRecord, item_id: i
     if body.get("escalationPolicy") is None:
         raise ApiError(400, "escalationPolicy is required")
     policy = _ref(
-        emu.state.data["escalationPolicies"], body["escalationPolicy"], "escalationPolicy"
+        ctx.state.data["escalationPolicies"], body["escalationPolicy"], "escalationPolicy"
     )
     active = body.get("active", True)
     if not isinstance(active, bool):
@@ -259,7 +259,7 @@ def put_source(emu: Emulator, request: Request, record: AccessRecord, item_id: i
     raw_teams = body.get("teams") or []
     if not isinstance(raw_teams, list):
         raise ApiError(400, "teams must be a list")
-    team_refs = [_ref(emu.state.data["teams"], t, "team") for t in raw_teams]
+    team_refs = [_ref(ctx.state.data["teams"], t, "team") for t in raw_teams]
     alert_creation = body.get("alertCreation") or DEFAULT_ALERT_CREATION
     timeout = body.get("autoResolutionTimeout")
     if not isinstance(alert_creation, str) or not (timeout is None or isinstance(timeout, str)):
@@ -277,20 +277,20 @@ def put_source(emu: Emulator, request: Request, record: AccessRecord, item_id: i
         "alertCreation": alert_creation,
         "autoResolutionTimeout": timeout,
         "createdAt": current.get("createdAt"),
-        "updatedAt": emu.clock.iso(),
+        "updatedAt": ctx.clock.iso(),
     }
     current.clear()
     current.update(replacement)
-    for alert in emu.state.data["alerts"]:  # alerts embed the source's name
+    for alert in ctx.state.data["alerts"]:  # alerts embed the source's name
         if (alert.get("alertSource") or {}).get("id") == current["id"]:
             alert["alertSource"] = {"id": current["id"], "name": name}
-    return json_response(_source_view(emu, current))
+    return json_response(_source_view(ctx, current))
 
 
 # -- alerts ------------------------------------------------------------------------------------
 
 
-def _filtered_alerts(emu: Emulator, request: Request) -> list[dict[str, Any]]:
+def _filtered_alerts(ctx: RequestContext, request: Request) -> list[dict[str, Any]]:
     states = {s.strip().upper() for v in request.args.getlist("states") for s in v.split(",")}
     states.discard("")
     if bad := states - set(ALERT_STATES):
@@ -307,7 +307,7 @@ def _filtered_alerts(emu: Emulator, request: Request) -> list[dict[str, Any]]:
             except ValueError:
                 raise ApiError(400, f"{name} must be an ISO 8601 date-time") from None
     result = []
-    for alert in emu.state.data["alerts"]:
+    for alert in ctx.state.data["alerts"]:
         if states and alert.get("status") not in states:
             continue
         if wanted and (alert.get("alertSource") or {}).get("id") not in wanted:
@@ -334,20 +334,20 @@ def _alert_order(alert: dict[str, Any]) -> tuple[float, int]:
     return (-when, -item_id if isinstance(item_id, int) else 0)
 
 
-def alerts(emu: Emulator, request: Request, record: AccessRecord) -> Response:
-    return json_response(_page(request, _filtered_alerts(emu, request), "alerts"))
+def alerts(ctx: RequestContext, request: Request, record: AccessRecord) -> Response:
+    return json_response(_page(request, _filtered_alerts(ctx, request), "alerts"))
 
 
-def alert_count(emu: Emulator, request: Request, record: AccessRecord) -> Response:
-    return json_response({"count": len(_filtered_alerts(emu, request))})
+def alert_count(ctx: RequestContext, request: Request, record: AccessRecord) -> Response:
+    return json_response({"count": len(_filtered_alerts(ctx, request))})
 
 
-def alert(emu: Emulator, request: Request, record: AccessRecord, item_id: int) -> Response:
-    return json_response(_find(emu.state.data["alerts"], item_id, "Alert"))
+def alert(ctx: RequestContext, request: Request, record: AccessRecord, item_id: int) -> Response:
+    return json_response(_find(ctx.state.data["alerts"], item_id, "Alert"))
 
 
-def _responder(emu: Emulator, username: str, status: str) -> dict[str, Any]:
-    user_obj = emu.state.user(username) or {}
+def _responder(ctx: RequestContext, username: str, status: str) -> dict[str, Any]:
+    user_obj = ctx.state.user(username) or {}
     return {
         "user": {
             "id": user_obj.get("id"),
@@ -356,36 +356,36 @@ def _responder(emu: Emulator, username: str, status: str) -> dict[str, Any]:
             "lastName": user_obj.get("lastName"),
         },
         "status": status,
-        "acceptedAt": emu.clock.iso() if status == "ACCEPTED" else None,
+        "acceptedAt": ctx.clock.iso() if status == "ACCEPTED" else None,
     }
 
 
-def accept(emu: Emulator, request: Request, record: AccessRecord, item_id: int) -> Response:
-    found = _find(emu.state.data["alerts"], item_id, "Alert")
+def accept(ctx: RequestContext, request: Request, record: AccessRecord, item_id: int) -> Response:
+    found = _find(ctx.state.data["alerts"], item_id, "Alert")
     if found.get("status") == "RESOLVED":
         raise ApiError(400, "The alert is already resolved")
     if found.get("status") != "ACCEPTED":
         found["status"] = "ACCEPTED"
         found["responders"] = [
             *(found.get("responders") or []),
-            _responder(emu, record.username, "ACCEPTED"),
+            _responder(ctx, record.username, "ACCEPTED"),
         ]
     return json_response(found)
 
 
-def resolve(emu: Emulator, request: Request, record: AccessRecord, item_id: int) -> Response:
-    found = _find(emu.state.data["alerts"], item_id, "Alert")
+def resolve(ctx: RequestContext, request: Request, record: AccessRecord, item_id: int) -> Response:
+    found = _find(ctx.state.data["alerts"], item_id, "Alert")
     if found.get("status") != "RESOLVED":
         found["status"] = "RESOLVED"
-        found["resolvedOn"] = emu.clock.iso()
+        found["resolvedOn"] = ctx.clock.iso()
     return json_response(found)
 
 
 # -- on-call, schedules, escalation policies ------------------------------------------------------
 
 
-def on_calls(emu: Emulator, request: Request, record: AccessRecord) -> Response:
-    return json_response(_page(request, list(emu.state.data["onCalls"]), "onCalls"))
+def on_calls(ctx: RequestContext, request: Request, record: AccessRecord) -> Response:
+    return json_response(_page(request, list(ctx.state.data["onCalls"]), "onCalls"))
 
 
 def _schedule_view(request: Request, item: dict[str, Any]) -> dict[str, Any]:
@@ -397,24 +397,24 @@ def _schedule_view(request: Request, item: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def schedules(emu: Emulator, request: Request, record: AccessRecord) -> Response:
-    items = [_schedule_view(request, s) for s in _by_id(emu.state.data["schedules"])]
+def schedules(ctx: RequestContext, request: Request, record: AccessRecord) -> Response:
+    items = [_schedule_view(request, s) for s in _by_id(ctx.state.data["schedules"])]
     return json_response(_page(request, items, "schedules"))
 
 
-def schedule(emu: Emulator, request: Request, record: AccessRecord, item_id: int) -> Response:
+def schedule(ctx: RequestContext, request: Request, record: AccessRecord, item_id: int) -> Response:
     return json_response(
-        _schedule_view(request, _find(emu.state.data["schedules"], item_id, "Schedule"))
+        _schedule_view(request, _find(ctx.state.data["schedules"], item_id, "Schedule"))
     )
 
 
-def policies(emu: Emulator, request: Request, record: AccessRecord) -> Response:
-    items = _by_id(emu.state.data["escalationPolicies"])
+def policies(ctx: RequestContext, request: Request, record: AccessRecord) -> Response:
+    items = _by_id(ctx.state.data["escalationPolicies"])
     return json_response(_page(request, items, "escalationPolicies"))
 
 
-def policy(emu: Emulator, request: Request, record: AccessRecord, item_id: int) -> Response:
-    return json_response(_find(emu.state.data["escalationPolicies"], item_id, "Escalation policy"))
+def policy(ctx: RequestContext, request: Request, record: AccessRecord, item_id: int) -> Response:
+    return json_response(_find(ctx.state.data["escalationPolicies"], item_id, "Escalation policy"))
 
 
 HANDLERS: dict[str, Callable[..., Response]] = {

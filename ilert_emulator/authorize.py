@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
 from . import pages
+from .context import RequestContext
 from .oauth import PageError, RedirectError, issue_code, validate_authorize
 from .responses import html_response
 from .scopes import consent_lines
 from .state import PendingRequest
-
-if TYPE_CHECKING:
-    from .server import Emulator
 
 SESSION_COOKIE = "ilert_emulator_session"
 PENDING_TTL = 600  # seconds a sign-in may take
@@ -62,18 +59,18 @@ def _see_other(location: str) -> Response:
     return Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
 
 
-def _session_user(emu: Emulator, request: Request) -> tuple[str, str] | None:
+def _session_user(ctx: RequestContext, request: Request) -> tuple[str, str] | None:
     """(session id, username) of a live browser session whose user still exists."""
     sid = request.cookies.get(SESSION_COOKIE)
-    username = emu.state.sessions.get(sid or "")
-    if sid and username and emu.state.user(username) is not None:
+    username = ctx.state.sessions.get(sid or "")
+    if sid and username and ctx.state.user(username) is not None:
         return sid, username
     return None
 
 
-def authorize(emu: Emulator, request: Request) -> Response:
+def authorize(ctx: RequestContext, request: Request) -> Response:
     try:
-        auth = validate_authorize(emu.state.apps, request.args)
+        auth = validate_authorize(ctx.state.apps, request.args)
     except PageError as exc:
         return html_response(pages.error_page(exc.title, exc.message), exc.status)
     except RedirectError as exc:
@@ -81,35 +78,35 @@ def authorize(emu: Emulator, request: Request) -> Response:
         return error_redirect(
             request.args["redirect_uri"], exc.error, exc.description, request.args.get("state")
         )
-    now = emu.clock.now()
-    for stale in [p for p, r in emu.state.pending.items() if r.expires < now]:
-        del emu.state.pending[stale]
+    now = ctx.clock.now()
+    for stale in [p for p, r in ctx.state.pending.items() if r.expires < now]:
+        del ctx.state.pending[stale]
     pending = PendingRequest(
         id=secrets.token_urlsafe(24),
         request=auth,
         csrf=secrets.token_urlsafe(24),
         expires=now + PENDING_TTL,
     )
-    _bounded_add(emu.state.pending, pending.id, pending, MAX_PENDING)
-    session = _session_user(emu, request)
+    _bounded_add(ctx.state.pending, pending.id, pending, MAX_PENDING)
+    session = _session_user(ctx, request)
     if session is not None:
         pending.session = session[0]
-        return _consent(emu, pending, session[1])
-    return _login(emu, pending)
+        return _consent(ctx, pending, session[1])
+    return _login(ctx, pending)
 
 
 def _login(
-    emu: Emulator,
+    ctx: RequestContext,
     pending: PendingRequest,
     message: str | None = None,
     username: str = "",
     status: int = 200,
 ) -> Response:
-    app = emu.state.apps[pending.request.client_id]
+    app = ctx.state.apps[pending.request.client_id]
     html = pages.login_page(
         app_name=app.name,
-        tenant=str(emu.state.tenant.get("name")),
-        users=emu.state.data["users"],
+        tenant=str(ctx.state.tenant.get("name")),
+        users=ctx.state.data["users"],
         request_id=pending.id,
         csrf=pending.csrf,
         message=message,
@@ -118,12 +115,12 @@ def _login(
     return html_response(html, status)
 
 
-def _consent(emu: Emulator, pending: PendingRequest, username: str) -> Response:
-    app = emu.state.apps[pending.request.client_id]
-    user = emu.state.user(username) or {"username": username}
+def _consent(ctx: RequestContext, pending: PendingRequest, username: str) -> Response:
+    app = ctx.state.apps[pending.request.client_id]
+    user = ctx.state.user(username) or {"username": username}
     html = pages.consent_page(
         app_name=app.name,
-        tenant=str(emu.state.tenant.get("name")),
+        tenant=str(ctx.state.tenant.get("name")),
         user_name=pages.full_name(user),
         username=str(user.get("username", username)),
         scopes=consent_lines(pending.request.scope),
@@ -134,10 +131,10 @@ def _consent(emu: Emulator, pending: PendingRequest, username: str) -> Response:
     return html_response(html)
 
 
-def _pending(emu: Emulator, request_id: str | None) -> PendingRequest | None:
-    pending = emu.state.pending.get(request_id or "")
-    if pending is not None and emu.clock.now() >= pending.expires:
-        del emu.state.pending[pending.id]
+def _pending(ctx: RequestContext, request_id: str | None) -> PendingRequest | None:
+    pending = ctx.state.pending.get(request_id or "")
+    if pending is not None and ctx.clock.now() >= pending.expires:
+        del ctx.state.pending[pending.id]
         return None
     return pending
 
@@ -152,9 +149,9 @@ def _expired() -> Response:
     )
 
 
-def _checked(emu: Emulator, request: Request) -> PendingRequest | Response:
+def _checked(ctx: RequestContext, request: Request) -> PendingRequest | Response:
     """The pending request a form names, with its CSRF token checked."""
-    pending = _pending(emu, request.form.get("request"))
+    pending = _pending(ctx, request.form.get("request"))
     if pending is None:
         return _expired()
     if not hmac.compare_digest(request.form.get("csrf", "").encode(), pending.csrf.encode()):
@@ -164,45 +161,45 @@ def _checked(emu: Emulator, request: Request) -> PendingRequest | Response:
     return pending
 
 
-def login_get(emu: Emulator, request: Request) -> Response:
-    pending = _pending(emu, request.args.get("request"))
+def login_get(ctx: RequestContext, request: Request) -> Response:
+    pending = _pending(ctx, request.args.get("request"))
     if pending is None:
         return _expired()
-    return _login(emu, pending)
+    return _login(ctx, pending)
 
 
-def login_post(emu: Emulator, request: Request) -> Response:
-    pending = _checked(emu, request)
+def login_post(ctx: RequestContext, request: Request) -> Response:
+    pending = _checked(ctx, request)
     if isinstance(pending, Response):
         return pending
     typed = request.form.get("username", "").strip()
-    user = emu.state.user(typed) if typed else None
+    user = ctx.state.user(typed) if typed else None
     if user is None:
         message = f"There is no user {typed!r} in this account." if typed else "Enter a username."
-        return _login(emu, pending, message, typed)
+        return _login(ctx, pending, message, typed)
     sid = secrets.token_urlsafe(24)
-    _bounded_add(emu.state.sessions, sid, str(user["username"]), MAX_SESSIONS)
+    _bounded_add(ctx.state.sessions, sid, str(user["username"]), MAX_SESSIONS)
     pending.session = sid
     response = _see_other(f"consent?request={quote(pending.id)}")
     response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="Lax", path="/")
     return response
 
 
-def consent_get(emu: Emulator, request: Request) -> Response:
-    pending = _pending(emu, request.args.get("request"))
+def consent_get(ctx: RequestContext, request: Request) -> Response:
+    pending = _pending(ctx, request.args.get("request"))
     if pending is None:
         return _expired()
-    session = _session_user(emu, request)
+    session = _session_user(ctx, request)
     if session is None or session[0] != pending.session:
         return _see_other(f"login?request={quote(pending.id)}")
-    return _consent(emu, pending, session[1])
+    return _consent(ctx, pending, session[1])
 
 
-def consent_post(emu: Emulator, request: Request) -> Response:
-    pending = _checked(emu, request)
+def consent_post(ctx: RequestContext, request: Request) -> Response:
+    pending = _checked(ctx, request)
     if isinstance(pending, Response):
         return pending
-    session = _session_user(emu, request)
+    session = _session_user(ctx, request)
     if session is None or session[0] != pending.session:
         return html_response(
             pages.error_page("Not signed in", "Sign in again to decide on this request."), 403
@@ -210,23 +207,23 @@ def consent_post(emu: Emulator, request: Request) -> Response:
     decision = request.form.get("decision")
     if decision not in ("approve", "deny"):
         return html_response(pages.error_page("Invalid request", "Choose Approve or Deny."), 400)
-    del emu.state.pending[pending.id]  # a decision is final
+    del ctx.state.pending[pending.id]  # a decision is final
     auth = pending.request
     if decision == "deny":
         return error_redirect(
             auth.redirect_uri, "access_denied", "The user denied access", auth.state
         )
-    code = issue_code(emu, auth, session[1])
+    code = issue_code(ctx, auth, session[1])
     return redirect_with(auth.redirect_uri, {"code": code, "state": auth.state})
 
 
-def logout_post(emu: Emulator, request: Request) -> Response:
-    pending = _checked(emu, request)
+def logout_post(ctx: RequestContext, request: Request) -> Response:
+    pending = _checked(ctx, request)
     if isinstance(pending, Response):
         return pending
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
-        emu.state.sessions.pop(sid, None)
+        ctx.state.sessions.pop(sid, None)
     pending.session = None
     response = _see_other(f"login?request={quote(pending.id)}")
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax")

@@ -44,20 +44,17 @@ import hashlib
 import hmac
 import re
 import secrets
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
+from .context import RequestContext
 from .responses import NO_STORE, json_response, oauth_error
 from .scopes import ScopeError, has_offline_access, normalise
 from .state import AuthRequest, CodeRecord, State
 from .store import App
 from .tokens import ACCESS_TTL, REFRESH_TTL, TokenError
-
-if TYPE_CHECKING:
-    from .server import Emulator
 
 CODE_TTL = 120  # seconds, as ilert
 CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest, no padding
@@ -162,14 +159,14 @@ def validate_authorize(apps: dict[str, App], args: MultiDict[str, str]) -> AuthR
     return AuthRequest(client_id, redirect_uri, scope, args.get("state"), challenge, method)
 
 
-def issue_code(emu: Emulator, request: AuthRequest, username: str) -> str:
+def issue_code(ctx: RequestContext, request: AuthRequest, username: str) -> str:
     """Mint an authorization code for an approved request (28 hex characters, as ilert's)."""
-    now = emu.clock.now()
+    now = ctx.clock.now()
     # Forget codes long past expiry (kept a while so a reuse is reported as such).
-    for old in [c for c, r in emu.state.codes.items() if r.expires < now - 3600]:
-        del emu.state.codes[old]
+    for old in [c for c, r in ctx.state.codes.items() if r.expires < now - 3600]:
+        del ctx.state.codes[old]
     code = secrets.token_hex(14)
-    emu.state.codes[code] = CodeRecord(
+    ctx.state.codes[code] = CodeRecord(
         code=code,
         client_id=request.client_id,
         redirect_uri=request.redirect_uri,
@@ -227,7 +224,7 @@ def _client(state: State, request: Request) -> tuple[App, bool] | Response:
     return app, bool(secret)
 
 
-def token(emu: Emulator, request: Request) -> Response:
+def token(ctx: RequestContext, request: Request) -> Response:
     refused = _form_refused(request)
     if refused is not None:
         return refused
@@ -237,20 +234,22 @@ def token(emu: Emulator, request: Request) -> Response:
         return oauth_error("invalid_request", "Missing parameter grant_type")
     if grant_type not in ("authorization_code", "refresh_token"):
         return oauth_error("unsupported_grant_type", f"Unsupported grant_type {grant_type!r}")
-    client = _client(emu.state, request)
+    client = _client(ctx.state, request)
     if isinstance(client, Response):
         return client
     app, secret_sent = client
     if grant_type == "authorization_code":
-        return _code_grant(emu, form, app, secret_sent)
-    return _refresh_grant(emu, form, app, secret_sent)
+        return _code_grant(ctx, form, app, secret_sent)
+    return _refresh_grant(ctx, form, app, secret_sent)
 
 
 def _secret_missing() -> Response:
     return oauth_error("invalid_client", "This app must authenticate with its secret (or use PKCE)")
 
 
-def _code_grant(emu: Emulator, form: MultiDict[str, str], app: App, secret_sent: bool) -> Response:
+def _code_grant(
+    ctx: RequestContext, form: MultiDict[str, str], app: App, secret_sent: bool
+) -> Response:
     code = form.get("code")
     verifier = form.get("code_verifier")
     if not code:
@@ -260,17 +259,17 @@ def _code_grant(emu: Emulator, form: MultiDict[str, str], app: App, secret_sent:
     if not verifier and (app.public or not secret_sent):
         return oauth_error("invalid_request", "Missing parameter code_verifier")
     redirect_uri = form.get("redirect_uri")
-    if redirect_uri is None and emu.modes.require_redirect_uri:
+    if redirect_uri is None and ctx.modes.require_redirect_uri:
         return oauth_error("invalid_request", "Missing parameter redirect_uri")
-    record = emu.state.codes.get(code)
+    record = ctx.state.codes.get(code)
     if record is None:
         return oauth_error("invalid_grant", "Provided code is unknown")
     if record.client_id != app.client_id:
         return oauth_error("invalid_grant", "Provided code was issued to another client")
     if record.used:
-        emu.tokens.revoke_family(record.code)
+        ctx.tokens.revoke_family(record.code)
         return oauth_error("invalid_grant", "Provided code has already been used")
-    if emu.clock.now() >= record.expires:
+    if ctx.clock.now() >= record.expires:
         return oauth_error("invalid_grant", "Provided code has expired")
     if redirect_uri is not None and redirect_uri != record.redirect_uri:
         return oauth_error("invalid_grant", "redirect_uri does not match the authorize request")
@@ -285,41 +284,41 @@ def _code_grant(emu: Emulator, form: MultiDict[str, str], app: App, secret_sent:
             )
         if not hmac.compare_digest(s256(verifier), record.code_challenge):
             return oauth_error("invalid_grant", "Code verifier does not match the code challenge")
-    if emu.state.user(record.username) is None:
+    if ctx.state.user(record.username) is None:
         return oauth_error("invalid_grant", "The user of this code no longer exists")
     record.used = True
-    return _grant(emu, app, record.username, record.scope, record.code, not secret_sent)
+    return _grant(ctx, app, record.username, record.scope, record.code, not secret_sent)
 
 
 def _refresh_grant(
-    emu: Emulator, form: MultiDict[str, str], app: App, secret_sent: bool
+    ctx: RequestContext, form: MultiDict[str, str], app: App, secret_sent: bool
 ) -> Response:
     refresh_token = form.get("refresh_token")
     if not refresh_token:
         return oauth_error("invalid_request", "Missing parameter refresh_token")
     try:
-        record = emu.tokens.check_refresh(refresh_token)
+        record = ctx.tokens.check_refresh(refresh_token)
     except TokenError as exc:
         return oauth_error("invalid_grant", str(exc))
     if record.client_id != app.client_id:
         return oauth_error("invalid_grant", "Provided refresh token was issued to another client")
     if not app.public and not secret_sent and not record.secretless:
         return _secret_missing()
-    if emu.state.user(record.username) is None:
+    if ctx.state.user(record.username) is None:
         return oauth_error("invalid_grant", "The user of this token no longer exists")
-    if emu.modes.strict_rotation:
+    if ctx.modes.strict_rotation:
         record.revoked = True  # the used refresh token is spent at once
     # Otherwise it stays valid: ilert's cap of 10 per app and user retires the oldest.
     secretless = record.secretless and not secret_sent
-    return _grant(emu, app, record.username, record.scope, record.family, secretless)
+    return _grant(ctx, app, record.username, record.scope, record.family, secretless)
 
 
 def _grant(
-    emu: Emulator, app: App, username: str, scope: str, family: str, secretless: bool
+    ctx: RequestContext, app: App, username: str, scope: str, family: str, secretless: bool
 ) -> Response:
     """Mint the tokens. ``secretless``: the grant was obtained without a client secret, so a
     refresh token comes only with ``offline_access`` (ilert's rule)."""
-    tenant = emu.state.tenant
+    tenant = ctx.state.tenant
     common = {
         "client_id": app.client_id,
         "app_id": app.app_id,
@@ -330,12 +329,12 @@ def _grant(
     }
     body: dict[str, object] = {
         "token_type": "Bearer",
-        "access_token": emu.tokens.mint_access(**common),
+        "access_token": ctx.tokens.mint_access(**common),
         "expires_in": ACCESS_TTL,
         "scope": scope,
     }
     if has_offline_access(scope) or not secretless:
-        body["refresh_token"] = emu.tokens.mint_refresh(
+        body["refresh_token"] = ctx.tokens.mint_refresh(
             **common, family=family, secretless=secretless
         )
         body["refresh_token_expires_in"] = REFRESH_TTL
@@ -345,14 +344,14 @@ def _grant(
 # -- token_info and revoke -------------------------------------------------------------------
 
 
-def token_info(emu: Emulator, request: Request) -> Response:
+def token_info(ctx: RequestContext, request: Request) -> Response:
     refused = _form_refused(request)
     if refused is not None:
         return refused
     token_value = request.form.get("token")
     if not token_value:
         return oauth_error("invalid_request", "Missing parameter token")
-    record = emu.tokens.check_access(token_value)
+    record = ctx.tokens.check_access(token_value)
     if record is None:
         return json_response({"active": False}, 200, NO_STORE)
     body = {
@@ -365,7 +364,7 @@ def token_info(emu: Emulator, request: Request) -> Response:
     return json_response(body, 200, NO_STORE)
 
 
-def revoke(emu: Emulator, request: Request) -> Response:
+def revoke(ctx: RequestContext, request: Request) -> Response:
     refused = _form_refused(request)
     if refused is not None:
         return refused
@@ -373,8 +372,8 @@ def revoke(emu: Emulator, request: Request) -> Response:
     if not token_value:
         return oauth_error("invalid_request", "Missing parameter token")
     asking = request.form.get("client_id")
-    record = emu.tokens.refresh_record(token_value)
+    record = ctx.tokens.refresh_record(token_value)
     if asking is None or (record is not None and record.client_id == asking):
-        emu.tokens.revoke_refresh(token_value)
+        ctx.tokens.revoke_refresh(token_value)
     # else: another client's token: the same 200, nothing revoked (see the module's notes)
     return Response(b"", status=200, headers=NO_STORE)

@@ -8,6 +8,10 @@ Hosts: ``localhost``, ``127.0.0.1``, ``app.localhost`` and ``api.localhost`` are
 generic hosts (``app.ilert.com``/``api.ilert.com``); ``TENANT.localhost`` is the tenant's host
 and any other ``*.localhost`` label is refused (an error page for the browser pages, a 404
 JSON body for the APIs).
+
+The handler modules never see this class: request handlers get a ``context.RequestContext``
+(built per request, under the lock) and the test controls (``admin``) the Emulator as a
+``context.Controls``, so none of them imports this module (tests/emulator/test_emu_imports.py).
 """
 
 from __future__ import annotations
@@ -15,17 +19,19 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from . import admin, api, authorize, cors, hosts, oauth, pages
 from .bodies import BodyError, EmulatorRequest, preload
 from .clock import Clock
+from .context import RequestContext
 from .faults import ENDPOINTS, Fault, Faults
+from .handle import ServerHandle
 from .ratelimit import DEFAULT_LIMIT, RateLimiter
 from .responses import api_error, html_response, json_response, oauth_error
 from .state import Modes, State
@@ -93,6 +99,10 @@ class Emulator:
         for client_id, url in self._app_urls:
             apps[client_id].add_url(url)
         return State(load_tenant(self._data_source, self.clock.now()), apps)
+
+    def _context(self) -> RequestContext:
+        """What a request handler may touch (see ``context``); call with the lock held."""
+        return RequestContext(self.state, self.clock, self.tokens, self.modes, self.rate_limiter)
 
     # -- Python test API -------------------------------------------------------------------
     def add_app_url(self, url: str, client_id: str | None = None, keep: bool = True) -> None:
@@ -178,7 +188,7 @@ class Emulator:
             user = self.state.user(username)
             if user is None:
                 raise ValueError(f"unknown user {username!r}")
-            return oauth.issue_code(self, auth, str(user["username"]))
+            return oauth.issue_code(self._context(), auth, str(user["username"]))
 
     def serve(self, host: str = "127.0.0.1", port: int = 0, log: bool = False) -> ServerHandle:
         """Serve in a background thread; ``port=0`` picks a free port. OSError if busy."""
@@ -283,7 +293,7 @@ class Emulator:
             return api_error(404, message)
         method = request.method
         if endpoint == "api":
-            return api.handle(self, request)
+            return api.handle(self._context(), request)
         if endpoint == "index" and method in ("GET", "HEAD"):
             return html_response(
                 pages.index_page(
@@ -311,7 +321,7 @@ class Emulator:
         else:
             handler = handlers.get((endpoint or "", method))
         if handler is not None:
-            return handler(self, request)
+            return handler(self._context(), request)
         if endpoint in ("token", "token_info", "revoke"):
             return oauth_error("invalid_request", f"{method} is not allowed here", 405)
         if endpoint in ("authorize", "pages"):
@@ -377,42 +387,6 @@ def _fault_response(endpoint: str | None, fault: Fault) -> Response:
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Tests make thousands of requests; don't log each one."""
-
-
-@dataclass
-class ServerHandle:
-    """A running emulator server: ``url`` is ``http://localhost:PORT``."""
-
-    server: BaseWSGIServer
-    thread: threading.Thread
-    emulator: Emulator
-
-    @property
-    def port(self) -> int:
-        return int(self.server.port)
-
-    @property
-    def host(self) -> str:
-        return str(self.server.host)
-
-    @property
-    def url(self) -> str:
-        return f"http://localhost:{self.port}"
-
-    def tenant_url(self, tenant: str | None = None) -> str:
-        """``http://TENANT.localhost:PORT`` (the demo tenant by default)."""
-        return f"http://{tenant or self.emulator.state.tenant['name']}.localhost:{self.port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
-
-    def __enter__(self) -> ServerHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 __all__ = ["Emulator", "ServerHandle", "json_response"]

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from .oauth import s256
 
 if TYPE_CHECKING:
-    from .server import Emulator, ServerHandle
+    from .context import Controls
+    from .handle import ServerHandle
 
 AUTHORIZE_PATH = "/api/developers/oauth2/authorize"
 TOKEN_PATH = "/api/developers/oauth2/token"
@@ -39,7 +40,7 @@ class EmulatorFixture:
     ``fixture.faults.add("token", status=500)`` and ``fixture.revoke_grants("alice")`` work.
     """
 
-    def __init__(self, emu: Emulator, handle: ServerHandle) -> None:
+    def __init__(self, emu: Controls, handle: ServerHandle) -> None:
         self.emu = emu
         self.handle = handle
         self.port = handle.port

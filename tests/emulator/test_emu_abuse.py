@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 from emu_http import authorize_url, get, parse_page, post, request
 
+from ilert_emulator import server
 from ilert_emulator.authorize import MAX_PENDING
 
 ORIGIN = "http://localhost:4597"
@@ -45,6 +46,21 @@ class Trickler:
         return b"".join(chunks)
 
 
+def reading_body(monkeypatch: pytest.MonkeyPatch, path: str) -> threading.Event:
+    """An event set when the emulator starts reading the body of a request for ``path``:
+    the request has been accepted and is being handled, and waits for its body."""
+    started = threading.Event()
+    real = server.preload
+
+    def spy(request):
+        if request.path == path:
+            started.set()
+        return real(request)
+
+    monkeypatch.setattr(server, "preload", spy)
+    return started
+
+
 def head(method: str, path: str, port: int, content_type: str, length: int) -> str:
     return (
         f"{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\n"
@@ -53,15 +69,17 @@ def head(method: str, path: str, port: int, content_type: str, length: int) -> s
 
 
 @pytest.mark.parametrize("kind", ["token form", "api json"])
-def test_a_slow_body_does_not_block_other_requests(emulator, kind):
+def test_a_slow_body_does_not_block_other_requests(emulator, kind, monkeypatch):
     access = tokens(emulator)["access_token"]
+    path = "/api/developers/oauth2/token" if kind == "token form" else "/api/alert-sources/4001"
+    slow_one_read = reading_body(monkeypatch, path)
     if kind == "token form":
         body = urlencode(emulator.code_form()).encode()
         trickler = Trickler(
             emulator.port,
             head(
                 "POST",
-                "/api/developers/oauth2/token",
+                path,
                 emulator.port,
                 "application/x-www-form-urlencoded",
                 len(body),
@@ -72,12 +90,14 @@ def test_a_slow_body_does_not_block_other_requests(emulator, kind):
         body = json.dumps({"name": "x"}).encode()
         trickler = Trickler(
             emulator.port,
-            head("PUT", "/api/alert-sources/4001", emulator.port, "application/json", len(body))
+            head("PUT", path, emulator.port, "application/json", len(body))
             + f"\r\nAuthorization: Bearer {access}",
             body,
         )
     try:
-        time.sleep(0.3)  # the slow request is now being handled, its body still missing
+        # Only its head is sent: once the server reads its body, it is being handled and
+        # stays so (body missing) until finish().
+        assert slow_one_read.wait(5), "the emulator never started on the slow request"
         started = time.monotonic()
         # Other requests, CORS preflight included, are answered at once.
         assert post(emulator.token_info_url, {"token": access}, timeout=3).status == 200
