@@ -10,8 +10,10 @@
   is usable and unpacks it beside the first before the page is built.
 
 So the first visit waits for a few KB of the app instead of all of it, and one request
-replaces one per module. The bytes depend only on the sources (sorted entries, fixed
-timestamps and permissions), so the committed bundles can be checked for staleness.
+replaces one per module. The modules are shipped without docstrings and comments (`shipped`:
+a third fewer bytes), each line where it was, so tracebacks still point at the source.
+The bytes depend only on the sources (sorted entries, fixed timestamps and permissions), so
+the committed bundles can be checked for staleness.
 `app/main.py` stays outside: the page runs it as its PyScript entry point.
 `serve.py` builds the bundles on the fly from app/, so editing the app and reloading the page
 just works during development.
@@ -20,8 +22,10 @@ just works during development.
 from __future__ import annotations
 
 import argparse
+import ast
 import io
 import sys
+import tokenize
 import zipfile
 from pathlib import Path
 
@@ -29,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python3 scripts/build_app_bundle.py`
     sys.path.insert(0, str(ROOT))
 
-from scripts.stdlib_cut import imports_of  # noqa: E402
+from scripts.stdlib_cut import DOCUMENTED, imports_of  # noqa: E402
 
 APP = ROOT / "app"
 BUNDLES = {"boot": ROOT / "static" / "app.zip", "later": ROOT / "static" / "app_later.zip"}
@@ -77,8 +81,54 @@ def build(app_dir: Path = APP, part: str = "boot") -> bytes:
             info = zipfile.ZipInfo(f"app/{name}", date_time=_EPOCH)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, path.read_bytes())
+            zf.writestr(info, shipped(path.read_text(encoding="utf-8")).encode())
     return buffer.getvalue()
+
+
+def shipped(source: str) -> str:
+    """The source as the browser gets it: without docstrings and comments, which nothing in
+    the page reads, but with every line where it was (tracebacks keep their line numbers)
+    and with asserts kept (unlike ``python -OO``)."""
+    lines = source.splitlines(keepends=True)
+    for row, col in _comments(source):
+        line = lines[row]
+        lines[row] = line[:col].rstrip() + ("\n" if line.endswith("\n") else "")
+    for first, last, body_needed in _docstrings(source):
+        blank = ["\n"] * (last - first + 1)
+        if body_needed:  # the docstring was the whole body: something must stay
+            indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+            blank[0] = f"{indent}pass\n"
+        lines[first : last + 1] = blank
+    return "".join(lines)
+
+
+def _comments(source: str) -> list[tuple[int, int]]:
+    """(line, column), 0-based, of every comment."""
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    return [(t.start[0] - 1, t.start[1]) for t in tokens if t.type == tokenize.COMMENT]
+
+
+def _docstrings(source: str) -> list[tuple[int, int, bool]]:
+    """(first line, last line, 0-based; whether a body must stay) of every docstring that has
+    its lines to itself (one that shares a line with code is kept)."""
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, DOCUMENTED) or not node.body:
+            continue
+        doc = node.body[0]
+        if not (
+            isinstance(doc, ast.Expr)
+            and isinstance(doc.value, ast.Constant)
+            and isinstance(doc.value.value, str)
+        ):
+            continue
+        first, last = doc.lineno - 1, doc.end_lineno - 1
+        before, after = lines[first][: doc.col_offset], lines[last][doc.end_col_offset :]
+        if before.strip() or after.split("#")[0].strip():
+            continue
+        found.append((first, last, len(node.body) == 1 and not isinstance(node, ast.Module)))
+    return found
 
 
 def main() -> int:

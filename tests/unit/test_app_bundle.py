@@ -3,12 +3,15 @@ app/ and up to date: the first holds what app/main.py imports at once, the secon
 
 from __future__ import annotations
 
+import ast
 import io
+import tokenize
 import zipfile
 
 import pytest
 
 from scripts import build_app_bundle
+from scripts.stdlib_cut import without_docstrings
 from tests.serving import ROOT
 
 
@@ -72,3 +75,62 @@ def test_bundles_are_deterministic(tmp_path) -> None:
     assert build_app_bundle.build(tmp_path, "later") == first
     assert names(first) == ["app/a.py"]
     assert names(build_app_bundle.build(tmp_path)) == []
+
+
+def shape(tree: ast.Module) -> str:
+    """The tree with where each node starts (line and column): a removed docstring may leave a
+    ``pass`` behind, shorter than it was, so where nodes end is not compared."""
+    tree.body = [node for node in tree.body if not isinstance(node, ast.Pass)]
+    for node in ast.walk(tree):
+        if hasattr(node, "end_lineno"):
+            node.end_lineno = node.end_col_offset = None
+    return ast.dump(tree, include_attributes=True)
+
+
+def app_sources() -> list:
+    return build_app_bundle.sources()
+
+
+@pytest.mark.parametrize("path", app_sources(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_shipped_code_is_the_code_without_docstrings_or_comments(path) -> None:
+    """Docstrings and comments go; every statement, assert and line number stays."""
+    source = path.read_text(encoding="utf-8")
+    shipped = build_app_bundle.shipped(source)
+    assert shape(ast.parse(shipped)) == shape(without_docstrings(ast.parse(source)))
+    assert shipped.count("\n") == source.count("\n")
+    assert "#" not in "".join(
+        t.string
+        for t in tokenize.generate_tokens(io.StringIO(shipped).readline)
+        if t.type == tokenize.COMMENT
+    )
+
+
+def test_what_shipping_removes_and_keeps() -> None:
+    source = (
+        '"""Module doc."""\n'
+        "from __future__ import annotations\n"
+        "\n"
+        "class Failed(Exception):\n"
+        '    """Only a docstring:\n    a body must stay."""\n'
+        "\n"
+        "def f(x):  # remark one\n"
+        '    """Doc."""\n'
+        '    s = "# not a comment"  # remark two\n'
+        "    assert x, 'kept'\n"
+        '    return """\n    text, # not a comment either\n    """\n'
+        'def g(): """shares its line: kept"""\n'
+    )
+    shipped = build_app_bundle.shipped(source)
+    assert "Module doc" not in shipped and "Doc." not in shipped and "remark" not in shipped
+    assert "a body must stay" not in shipped
+    assert "    pass\n" in shipped and "assert x, 'kept'" in shipped
+    assert '"# not a comment"' in shipped and "text, # not a comment either" in shipped
+    assert 'def g(): """shares its line: kept"""' in shipped
+    scope: dict = {}
+    exec(compile(shipped, "m.py", "exec"), scope)
+    assert (
+        scope["Failed"].__doc__ is None and scope["f"](1).strip() == "text, # not a comment either"
+    )
+    with pytest.raises(AssertionError) as raised:
+        scope["f"](0)
+    assert raised.traceback[-1].lineno + 1 == 11  # the assert's line in the source (1-based)
