@@ -127,8 +127,17 @@ def test_refused_settings(flags):
 def test_console_script_and_module():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert project["project"]["scripts"]["ilert-pkce"] == "ilert_pkce.cli:main"
-    packages = project["tool"]["setuptools"]["packages"]
-    assert {"ilert_pkce", "app", "app.ui"} <= set(packages)
+    # An install holds every package of the tree (the terminal client imports app.core).
+    from fnmatch import fnmatchcase
+
+    include = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    on_disk = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("app", "ilert_pkce", "ilert_emulator")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert {"ilert_pkce", "app", "app.core", "app.ui", "ilert_emulator"} <= on_disk
+    assert all(any(fnmatchcase(name, pattern) for pattern in include) for name in on_disk)
     assert any(d.startswith("keyring>=") and "<" in d for d in project["project"]["dependencies"])
     import subprocess
 
