@@ -7,9 +7,9 @@ few that name a page control get terminal wording here, the rest are used as the
 from __future__ import annotations
 
 from app.core import errors
-from app.core.config import SettingsError
 from app.core.discovery import MetadataNotFound
 from app.core.storage import StorageRefused
+from app.core.urls import SettingsError
 from ilert_pkce.loopback import CallbackTimeout, ListenFailed, PortInUse
 from ilert_pkce.store import StoreFailed
 

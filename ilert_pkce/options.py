@@ -16,8 +16,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from app.core import servers
-from app.core.config import SERVER_FIELDS, Settings, is_loopback_host, url_problems, validate
 from app.core.errors import ConfigError
+from app.core.settings import SERVER_FIELDS, Settings, validate
+from app.core.urls import is_loopback_host, url_problems
 from ilert_pkce.loopback import CALLBACK_PATH
 from ilert_pkce.store import config_dir
 

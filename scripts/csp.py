@@ -60,7 +60,7 @@ def origin(url: str) -> str | None:
 
 
 def tenant_origin(ilert_host: str, tenant: str) -> str | None:
-    """The authorize host with a tenant (as app.core.config.Settings.authorize_host makes it)."""
+    """The authorize host with a tenant (as app.core.settings.Settings.authorize_host makes it)."""
     base = origin(ilert_host)
     if not tenant or not base:
         return None

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 from app.core import pkce
-from app.core.config import Settings, validate
 from app.core.errors import AppError, ConfigError, Explanation
+from app.core.settings import Settings, validate
 from app.core.storage import Attempt, Storage, save_attempt
 
 

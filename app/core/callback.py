@@ -19,7 +19,6 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from app.core.config import ISS_REQUIRED, Endpoints, SettingsError, ilert_layout, origin
 from app.core.errors import (
     SETTINGS,
     SIGN_IN,
@@ -41,6 +40,7 @@ from app.core.storage import (
     state_was_used,
     take_attempt,
 )
+from app.core.urls import ISS_REQUIRED, Endpoints, SettingsError, ilert_layout, origin
 
 __all__ = ["CallbackResult", "IgnoredCallback", "IssuerMismatch", "IssuerMissing", "handle"]
 

@@ -54,7 +54,7 @@ What the page does (``app/ui/diagram_view.py``, ``app/ui/teaching_view.py``):
   xmlns, width/height, title/desc, presentation attributes instead of page CSS).
 * Teaching mode (``app.core.teaching``): a checkbox "Teaching mode: pause before each step" in
   Settings, saved in localStorage as ``keys.TEACHING_KEY`` = ``"on"`` (absent = off, the
-  default; it is not an OAuth setting and does not go into ``config.Settings``). When it
+  default; it is not an OAuth setting and does not go into ``settings.Settings``). When it
   is on, the page shows a panel (``<section class="teach">``, structure in
   static/diagram.css) and awaits its Continue button (an ``asyncio.Future`` resolved by
   the click; focus moves to the panel) at:
@@ -84,8 +84,8 @@ import re
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from app.core.config import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_INFO_PATH, TOKEN_PATH
 from app.core.flowlog import Entry, redact_text
+from app.core.urls import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_INFO_PATH, TOKEN_PATH
 
 PAGE, SIGN_IN, TOKEN, API = "page", "signin", "token", "api"
 # Lane key -> (header lines, header lines on a phone, name read out to screen readers).
@@ -99,7 +99,7 @@ _LANE_ORDER = tuple(LANES)
 
 
 def lanes(server: str = "ilert") -> dict[str, tuple[tuple[str, str], tuple[str, str], str]]:
-    """The lanes named after the server in use (``config.server_name``); ilert's by default."""
+    """The lanes named after the server in use (``urls.server_name``); ilert's by default."""
     if server == "ilert":
         return LANES
     return {
@@ -380,7 +380,7 @@ def render(
     for export. Each arrow is ``<g class="fd-step fd-OUTCOME" tabindex="0" role="button"
     aria-label="…" data-entry="INDEX">``. ``pending`` (a phase, e.g. "exchange") adds a grey
     arrow at the end for the step under way (``fd-pending``, not focusable: no entry yet).
-    ``server`` names the server's lanes (``config.server_name``).
+    ``server`` names the server's lanes (``urls.server_name``).
     """
     named = lanes(server)
     items = steps(entries)

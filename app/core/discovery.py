@@ -7,10 +7,10 @@ documents mean is decided in ``app.core.servers`` (pure), this only fetches them
 from __future__ import annotations
 
 from app.core import servers
-from app.core.config import Settings
 from app.core.errors import ResponseTooLarge
 from app.core.flowlog import FlowLog
 from app.core.http import DEFAULT_TIMEOUT, HttpRequest, Transport
+from app.core.settings import Settings
 
 
 class MetadataNotFound(Exception):
@@ -31,7 +31,7 @@ async def discover(
 
     Tries /.well-known/oauth-authorization-server, then openid-configuration, reading at
     most ``servers.METADATA_MAX_BYTES`` of each. Raises
-    config.SettingsError for an unusable issuer or document (its issuer must be identical),
+    urls.SettingsError for an unusable issuer or document (its issuer must be identical),
     MetadataNotFound when no address gave a 200.
     """
     issuer = settings.issuer

@@ -87,7 +87,7 @@ class Event:
     name: str
     error: BaseException | None = None
     can_refresh: bool = False  # the session holds a refresh token
-    server: str = errors.ILERT  # the server's name in notices (config.server_name)
+    server: str = errors.ILERT  # the server's name in notices (urls.server_name)
 
 
 @dataclass(frozen=True)

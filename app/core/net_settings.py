@@ -1,6 +1,6 @@
 """How the page talks HTTP: the transport (fetch, or urllib via pyodide-http) and the timeout.
 
-Kept apart from ``app.core.config`` (the OAuth settings): these never change where tokens go,
+Kept apart from ``app.core.settings`` (the OAuth settings): these never change where tokens go,
 only how requests travel. Saved in localStorage when they differ from the defaults.
 """
 

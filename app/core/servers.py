@@ -10,15 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 
-from app.core.config import (
+from app.core.settings import SERVER_CUSTOM, SERVER_FIELDS, SERVER_ILERT, Settings
+from app.core.urls import (
     INFO_INTROSPECTION,
     INFO_TOKEN_INFO,
     ISS_REQUIRED,
-    SERVER_CUSTOM,
-    SERVER_FIELDS,
-    SERVER_ILERT,
     Endpoints,
-    Settings,
     SettingsError,
     is_loopback_host,
     origin,

@@ -20,11 +20,11 @@ from collections.abc import Awaitable, Callable
 
 from app.boot.keys import TOKENS_KEY, USED_KEY
 from app.core import flow, scopes
-from app.core.config import Endpoints, SettingsError
 from app.core.errors import OAuthError, SessionEnded
 from app.core.protocol import TokenSet
 from app.core.storage import Storage, clear_all, get_json, remove_quietly, save_tokens
 from app.core.tokens import TokenClient
+from app.core.urls import Endpoints, SettingsError
 
 ADOPT_GRACE = 1.0  # seconds a refused refresh waits for the tokens another tab refreshed
 REFRESH_MARGIN = 60.0  # ilert's CLI refreshes when less than 60 s of validity remain

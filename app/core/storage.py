@@ -236,7 +236,7 @@ class Attempt:
     state: str
     redirect_uri: str
     created: float
-    # The server the sign-in was started with (config.Endpoints.to_dict()); the callback
+    # The server the sign-in was started with (urls.Endpoints.to_dict()); the callback
     # finishes it there even if the settings changed meanwhile. None: not recorded.
     endpoints: dict | None = None
 

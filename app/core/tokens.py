@@ -63,7 +63,7 @@ class TokenClient:
 
     @classmethod
     def from_endpoints(cls, endpoints, transport: Transport, **kwargs) -> TokenClient:
-        """A client bound to one server (a session's recorded ``config.Endpoints``)."""
+        """A client bound to one server (a session's recorded ``urls.Endpoints``)."""
         return cls(
             endpoints.client_id,
             endpoints.token,

@@ -16,7 +16,8 @@ from dataclasses import replace
 
 from app.boot.keys import TEACHING_KEY, TOKENS_KEY
 from app.browser import web as b
-from app.core import config, errors, flow, storage
+from app.core import errors, flow, storage, trust, urls
+from app.core import settings as settings_model
 from app.core.flow import Event
 from app.core.flowlog import FlowLog
 from app.core.net_settings import XHR, NetSettings
@@ -72,7 +73,7 @@ class App:
         )
         self.local_store = local_store
         # Stored settings are untrusted (localStorage is shared by the whole origin).
-        loaded = config.load(self.defaults, settings_ui.saved(local_store))
+        loaded = settings_model.load(self.defaults, settings_ui.saved(local_store))
         self.settings = loaded.settings
         self.net, net_dropped = settings_ui.saved_net(local_store)
         self.dropped = loaded.dropped + ((net_dropped,) if net_dropped else ())
@@ -105,7 +106,7 @@ class App:
             self._transport = PageTransport(self.net, self.watch_request)
         return self._transport
 
-    def client_for(self, endpoints: config.Endpoints):  # -> app.core.tokens.TokenClient
+    def client_for(self, endpoints: urls.Endpoints):  # -> app.core.tokens.TokenClient
         from app.core.tokens import TokenClient
 
         return TokenClient.from_endpoints(
@@ -129,7 +130,7 @@ class App:
             self.tabs.track(session.tokens)
         return self._session
 
-    def session_endpoints(self) -> config.Endpoints:
+    def session_endpoints(self) -> urls.Endpoints:
         """The server of the current session (the settings' one when none was recorded)."""
         return self.session.endpoints or self.settings.endpoints()
 
@@ -160,7 +161,7 @@ class App:
         settings' ("ilert" for ilert's layout, another server by its issuer's host)."""
         session = self._session
         bound = session.endpoints if session is not None and session.signed_in else None
-        return config.server_name(bound or self.settings.endpoints())
+        return urls.server_name(bound or self.settings.endpoints())
 
     # --- boot ----------------------------------------------------------------------------
 
@@ -428,7 +429,7 @@ class App:
 
             alerts.act(self, action, item)
 
-    def apply_settings(self, new: config.Settings, net: NetSettings) -> None:
+    def apply_settings(self, new: settings_model.Settings, net: NetSettings) -> None:
         self.settings = new
         self.net = net
         self._session = None  # rebuilt with the new endpoints (tokens stay in storage)
@@ -437,16 +438,16 @@ class App:
 
     # --- sign in --------------------------------------------------------------------------
 
-    def needs_confirmation(self) -> list[config.Recipient]:
+    def needs_confirmation(self) -> list[trust.Recipient]:
         """Hosts config.json does not vouch for, not yet confirmed on this page."""
-        pending = config.unvouched(self.defaults, self.settings, b.page_url())
+        pending = trust.unvouched(self.defaults, self.settings, b.page_url())
         if tuple(sorted(r.origin for r in pending)) in self.confirmed:
             return []
         return pending
 
     def confirm_sign_in(self) -> None:
         """The user confirmed the hosts shown: remember them for this page, and sign in."""
-        pending = config.unvouched(self.defaults, self.settings, b.page_url())
+        pending = trust.unvouched(self.defaults, self.settings, b.page_url())
         self.confirmed.add(tuple(sorted(r.origin for r in pending)))
         self.show(None)
         self.sign_in()
@@ -584,7 +585,7 @@ class App:
         await teaching_view.pause(lesson, self.server_name())
 
     async def exchange(
-        self, code: str, verifier: str, redirect_uri: str, endpoints: config.Endpoints
+        self, code: str, verifier: str, redirect_uri: str, endpoints: urls.Endpoints
     ) -> None:
         client = self.client_for(endpoints)
         try:
@@ -633,7 +634,7 @@ class App:
         endpoints = self.session_endpoints()
         b.by_id("token-info").hidden = not endpoints.info
         b.by_id("token-info").textContent = (
-            "Introspect" if endpoints.info_kind == config.INFO_INTROSPECTION else "Token info"
+            "Introspect" if endpoints.info_kind == urls.INFO_INTROSPECTION else "Token info"
         )
         panels.show_for(endpoints)
 

@@ -42,7 +42,7 @@ def for_server(endpoints) -> tuple:
     The panels are built for ilert's API; another server may serve an ilert-shaped
     ``/users/current`` under its API base (then the profile shows), nothing else.
     """
-    from app.core.config import ilert_layout
+    from app.core.urls import ilert_layout
 
     if not endpoints.api_base.rstrip("/"):
         return ()

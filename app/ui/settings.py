@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from app.boot.address import page_base_url
 from app.boot.keys import SETTINGS_KEY, TRANSPORT_KEY
 from app.browser import web as b
-from app.core import config, grants, scopes, storage
+from app.core import grants, scopes, storage, trust, urls
+from app.core import settings as settings_model
 from app.core.net_settings import TRANSPORTS, NetSettings, parse_timeout
 from app.ui import notices
 
@@ -17,12 +19,13 @@ FIELDS = (
     "api_base",
     "redirect_uri",
     "issuer",
-    *config.SERVER_FIELDS,
+    *settings_model.SERVER_FIELDS,
 )
 
 
 def saved(local_store: storage.Storage) -> object:
-    """The stored settings (untrusted): a dict, None, or junk (refused by ``config.load``)."""
+    """The stored settings (untrusted): a dict, None, or junk (which
+    ``settings_model.load`` refuses)."""
     data, junk = storage.read_json(local_store, SETTINGS_KEY)
     if junk:
         return junk  # not a dict: the page says the saved settings were unreadable
@@ -36,7 +39,7 @@ def saved_net(local_store: storage.Storage) -> tuple[NetSettings, str]:
     return NetSettings.from_dict(data), problem
 
 
-def draw_fields(app, settings: config.Settings) -> None:
+def draw_fields(app, settings: settings_model.Settings) -> None:
     """The server part of the form: preset choice, and the fields that preset uses."""
     from app.core import servers
 
@@ -67,19 +70,19 @@ def show_active(app) -> None:
     shown.setAttribute("data-preset", key)
 
 
-def form_settings(app, custom: bool | None = None) -> config.Settings:
+def form_settings(app, custom: bool | None = None) -> settings_model.Settings:
     """The settings the form shows now (not validated, not saved).
 
     ``custom``: read the form as the custom-server layout (default: as the preset chosen).
     """
     values = {f: str(b.by_id(f"set-{f}").value) for f in FIELDS}
     custom = custom_chosen() if custom is None else custom
-    values["server"] = config.SERVER_CUSTOM if custom else config.SERVER_ILERT
-    if values["server"] == config.SERVER_CUSTOM:
+    values["server"] = settings_model.SERVER_CUSTOM if custom else settings_model.SERVER_ILERT
+    if values["server"] == settings_model.SERVER_CUSTOM:
         values["scope"] = str(b.by_id("set-scope").value)
     else:
         values["scope"] = app.picker.scope() if app.picker else app.settings.scope
-    return config.Settings.from_dict(values)
+    return settings_model.Settings.from_dict(values)
 
 
 def custom_chosen() -> bool:
@@ -101,7 +104,7 @@ def on_preset_change(app) -> None:
 def draw(app) -> None:
     draw_fields(app, app.settings)
     show_active(app)
-    b.by_id("set-redirect_uri").placeholder = config.page_base_url(b.page_url())
+    b.by_id("set-redirect_uri").placeholder = page_base_url(b.page_url())
     rows = b.by_id("scope-rows")
     if not rows.hasChildNodes():
         for info in scopes.SCOPES:
@@ -143,7 +146,7 @@ def on_picker_change(app, event: object) -> None:
 def save(app, event: object) -> None:
     event.preventDefault()
     new = form_settings(app)
-    problems = config.validate(new)
+    problems = settings_model.validate(new)
     timeout, problem = parse_timeout(str(b.by_id("set-timeout").value))
     if problem:
         problems.append(problem)
@@ -153,12 +156,12 @@ def save(app, event: object) -> None:
     hide_problems()
     session = app.session if app.has_stored_session() else None
     bound = session.endpoints if session is not None and session.signed_in else None
-    moved = config.changes_server(bound, new)
+    moved = trust.changes_server(bound, new)
     net = NetSettings.from_dict(
         {"transport": str(b.by_id("set-transport").value), "timeout": timeout}
     )
     app.apply_settings(new, net)
-    storage.set_json(app.local_store, SETTINGS_KEY, config.saved_diff(app.defaults, new))
+    storage.set_json(app.local_store, SETTINGS_KEY, settings_model.saved_diff(app.defaults, new))
     app.before_fill = None  # what was filled is saved now
     if net == NetSettings():
         app.local_store.remove(TRANSPORT_KEY)
@@ -170,7 +173,7 @@ def save(app, event: object) -> None:
         # True: the session stays bound to its server (app.core.session records it).
         notices.status("Settings saved.")
         notices.offer_sign_out(
-            f"Settings saved. You stay signed in to {config.origin(bound.token)}: this session "
+            f"Settings saved. You stay signed in to {urls.origin(bound.token)}: this session "
             "keeps using that server until you sign out, and the new server applies from the "
             "next sign-in. Or sign out now."
         )
@@ -181,7 +184,7 @@ def save(app, event: object) -> None:
 def reset(app) -> None:
     app.local_store.remove(SETTINGS_KEY)
     app.local_store.remove(TRANSPORT_KEY)
-    app.apply_settings(config.merge(app.defaults, None), NetSettings())
+    app.apply_settings(settings_model.merge(app.defaults, None), NetSettings())
     app.before_fill = None
     draw(app)
     b.by_id("issuer-notes").hidden = True
@@ -218,7 +221,7 @@ async def fill_from_issuer(app) -> None:
 
     try:
         found, url = await discover(current, app.transport, app.net.timeout, app.log)
-    except config.SettingsError as exc:
+    except urls.SettingsError as exc:
         failed(exc.problems)
         return
     except MetadataNotFound as exc:

@@ -84,7 +84,7 @@ def _panel(lesson) -> tuple[object, object]:
 
 async def pause(lesson, server: str = "ilert") -> None:
     """Show ``lesson`` and wait for Continue (the page stays usable meanwhile); worded
-    after ``server`` (config.server_name)."""
+    after ``server`` (urls.server_name)."""
     from pyodide.ffi import create_proxy
 
     from app.core import teaching

@@ -39,7 +39,8 @@ CLOSURE = (
     "app.core.http",
     "app.core.errors",
     "app.boot.address",
-    "app.core.config",
+    "app.core.urls",
+    "app.core.settings",
     "app.core.storage",
     "app.core.authorize",
     "app.core.callback",
@@ -138,10 +139,11 @@ def run_flow() -> dict:
     """authorize URL -> callback check -> token response, with the app's own modules."""
     out = {}
     try:
-        from app.core import authorize, config, storage
+        from app.core import authorize, storage
+        from app.core import settings as settings_model
 
         store = storage.MemoryStorage()
-        url = authorize.start(config.merge(DEFAULTS, None), store, PAGE_URL)
+        url = authorize.start(settings_model.merge(DEFAULTS, None), store, PAGE_URL)
         query = url.split("?", 1)[1]
         params = dict(pair.split("=", 1) for pair in query.split("&"))
         out["authorize"] = "ok: " + url.split("?", 1)[0] + " " + ",".join(sorted(params))

@@ -8,7 +8,6 @@ import pytest
 
 from app.boot import address
 from app.core import authorize, callback, storage
-from app.core.config import Settings
 from app.core.errors import (
     AuthorizationError,
     CallbackReplayed,
@@ -19,6 +18,7 @@ from app.core.errors import (
     StateMissing,
     explain,
 )
+from app.core.settings import Settings
 
 SETTINGS = Settings(
     client_id="c",

@@ -375,7 +375,7 @@ def test_importing_the_diagram_loads_nothing_else() -> None:
     root = str(Path(__file__).resolve().parents[2])
     code = (
         f"import sys; sys.path.insert(0, {root!r}); "
-        "import typing, app.core.flowlog, app.core.config; "
+        "import typing, app.core.flowlog, app.core.urls; "
         "before = set(sys.modules); import app.core.diagram; "
         "print(sorted(set(sys.modules) - before))"
     )

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from app.core.config import Settings, SettingsError
 from app.core.discovery import MetadataNotFound, discover
 from app.core.errors import NetworkError
 from app.core.http import HttpRequest, HttpResponse
+from app.core.settings import Settings
+from app.core.urls import SettingsError
 from tests import asyncrun
 
 ISSUER = "https://id.example/tenant"

@@ -13,11 +13,12 @@ import json
 
 import pytest
 
-from app.core import authorize, config, tab_messages
+from app.core import authorize, tab_messages
 from app.core.errors import OAuthError
 from app.core.popup_answer import STATE_PREFIX, callback_params, state_hash
 from app.core.protocol import TokenSet
 from app.core.session import Session
+from app.core.settings import Settings
 from app.core.storage import MemoryStorage, peek_attempt
 from tests.asyncrun import run
 
@@ -50,7 +51,7 @@ def test_opener_accepts_only_its_origin_and_state(url: object, ok: bool) -> None
 
 
 def test_popup_state_is_marked_and_offered_as_a_hash() -> None:
-    settings = config.Settings.from_dict(
+    settings = Settings.from_dict(
         {
             "client_id": "c",
             "ilert_host": "http://localhost:4598",

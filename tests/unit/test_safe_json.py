@@ -12,7 +12,8 @@ import json
 import pytest
 
 from app.boot.keys import ATTEMPT_KEY, LOG_KEY, SETTINGS_KEY, TOKENS_KEY, TRANSPORT_KEY
-from app.core import config, safe_json, storage, tab_messages
+from app.core import safe_json, storage, tab_messages
+from app.core import settings as settings_model
 from app.core.storage import MemoryStorage
 
 DEEP = "[" * 50_000
@@ -80,12 +81,12 @@ def test_junk_in_storage_is_dropped_and_reported(
 
 
 def test_junk_settings_are_dropped_with_a_reason() -> None:
-    # What app.ui.settings.saved hands config.load for junk: the reason, not a dict.
+    # What app.ui.settings.saved hands settings_model.load for junk: the reason, not a dict.
     store = MemoryStorage()
     store.set(SETTINGS_KEY, DEEP)
     value, junk = storage.read_json(store, SETTINGS_KEY)
     assert value is None and "nested" in junk
-    loaded = config.load({"client_id": "demo"}, junk)
+    loaded = settings_model.load({"client_id": "demo"}, junk)
     assert loaded.dropped == ("the saved settings are unreadable",)
     assert loaded.settings.client_id == "demo"
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.core import callback, config, errors, flow, servers
-from app.core.config import Settings
+from app.core import callback, errors, flow, servers, urls
 from app.core.http import HttpRequest
+from app.core.settings import Settings
 from app.native.transport import send_blocking
 
 CUSTOM = Settings(
@@ -27,15 +27,15 @@ CUSTOM = Settings(
 
 
 def test_server_name_ilert_for_ilerts_layout_else_the_issuers_host() -> None:
-    assert config.server_name(Settings(client_id="c").endpoints()) == "ilert"
-    assert config.server_name(Settings(client_id="c", tenant="acme").endpoints()) == "ilert"
+    assert urls.server_name(Settings(client_id="c").endpoints()) == "ilert"
+    assert urls.server_name(Settings(client_id="c", tenant="acme").endpoints()) == "ilert"
     emulator = servers.apply_preset(Settings(client_id="c"), servers.EMULATOR)
-    assert config.server_name(emulator.endpoints()) == "ilert"
-    assert config.server_name(CUSTOM.endpoints()) == "auth.example.org"
+    assert urls.server_name(emulator.endpoints()) == "ilert"
+    assert urls.server_name(CUSTOM.endpoints()) == "auth.example.org"
     no_issuer = Settings(**{**CUSTOM.to_dict(), "issuer": ""})
-    assert config.server_name(no_issuer.endpoints()) == "login.example.org"
+    assert urls.server_name(no_issuer.endpoints()) == "login.example.org"
     local = Settings(**{**CUSTOM.to_dict(), "issuer": "http://127.0.0.1:8000"})
-    assert config.server_name(local.endpoints()) == "127.0.0.1:8000"
+    assert urls.server_name(local.endpoints()) == "127.0.0.1:8000"
 
 
 EVERY_ERROR = [

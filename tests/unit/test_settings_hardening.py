@@ -6,8 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from app.core import config, servers
-from app.core.config import Endpoints, Settings, SettingsError
+from app.core import servers, urls
+from app.core import settings as settings_model
+from app.core.settings import Settings
+from app.core.urls import Endpoints, SettingsError
 
 GOOD = Settings(client_id="demo", scope="profile")
 EMU = {
@@ -48,8 +50,8 @@ EMU = {
     ],
 )
 def test_bad_addresses_are_refused(url: str) -> None:
-    assert config.url_problems(url, "the API base"), url
-    assert config.validate(Settings(client_id="x", scope="profile", api_base=url))
+    assert urls.url_problems(url, "the API base"), url
+    assert settings_model.validate(Settings(client_id="x", scope="profile", api_base=url))
 
 
 @pytest.mark.parametrize(
@@ -67,26 +69,26 @@ def test_bad_addresses_are_refused(url: str) -> None:
     ],
 )
 def test_good_addresses_pass(url: str) -> None:
-    assert config.url_problems(url, "the API base") == []
+    assert urls.url_problems(url, "the API base") == []
 
 
 def test_origins_compare_parsed_hosts_not_strings() -> None:
-    assert config.origin("HTTPS://API.ilert.com:443/api") == "https://api.ilert.com"
-    assert config.origin("http://[::1]:4598/x") == "http://[::1]:4598"
-    assert config.origin("https://app.ilert.com.evil.example") != config.origin(
-        "https://app.ilert.com"
-    )
-    assert config.origin("https://app.ilert.com@evil.example") == ""
-    assert config.origin("not a url") == ""
-    assert config.is_loopback_host("127.9.9.9") and config.is_loopback_host("x.localhost")
-    assert not config.is_loopback_host("localhost.evil.example")
-    assert not config.is_loopback_host("127.0.0.1.nip.io")
+    assert urls.origin("HTTPS://API.ilert.com:443/api") == "https://api.ilert.com"
+    assert urls.origin("http://[::1]:4598/x") == "http://[::1]:4598"
+    assert urls.origin("https://app.ilert.com.evil.example") != urls.origin("https://app.ilert.com")
+    assert urls.origin("https://app.ilert.com@evil.example") == ""
+    assert urls.origin("not a url") == ""
+    assert urls.is_loopback_host("127.9.9.9") and urls.is_loopback_host("x.localhost")
+    assert not urls.is_loopback_host("localhost.evil.example")
+    assert not urls.is_loopback_host("127.0.0.1.nip.io")
 
 
 def test_ilert_host_must_be_a_bare_host_and_tenant_needs_a_name() -> None:
-    problems = config.validate(replace_(GOOD, ilert_host="https://app.ilert.com/x"))
+    problems = settings_model.validate(replace_(GOOD, ilert_host="https://app.ilert.com/x"))
     assert any("without a path" in p for p in problems)
-    problems = config.validate(replace_(GOOD, ilert_host="http://127.0.0.1:4598", tenant="acme"))
+    problems = settings_model.validate(
+        replace_(GOOD, ilert_host="http://127.0.0.1:4598", tenant="acme")
+    )
     assert any("tenant" in p for p in problems)
 
 
@@ -100,7 +102,7 @@ def replace_(settings: Settings, **changes: str) -> Settings:
 
 
 def test_load_uses_valid_saved_settings() -> None:
-    loaded = config.load(EMU, {"tenant": "acme", "scope": "profile"})
+    loaded = settings_model.load(EMU, {"tenant": "acme", "scope": "profile"})
     assert loaded.settings.tenant == "acme" and loaded.settings.scope == "profile"
     assert loaded.dropped == () and loaded.problems == ()
 
@@ -116,30 +118,30 @@ def test_load_uses_valid_saved_settings() -> None:
     ],
 )
 def test_load_drops_invalid_saved_settings_with_a_reason(saved: dict) -> None:
-    loaded = config.load(EMU, saved)
+    loaded = settings_model.load(EMU, saved)
     assert loaded.settings == Settings.from_dict(EMU)
     assert loaded.dropped and all(isinstance(r, str) and r for r in loaded.dropped)
 
 
 @pytest.mark.parametrize("saved", ["garbage", ["api_base"], 5, {"api_base": 7}])
 def test_load_drops_unreadable_saved_settings(saved: object) -> None:
-    loaded = config.load(EMU, saved)
+    loaded = settings_model.load(EMU, saved)
     assert loaded.settings == Settings.from_dict(EMU) and loaded.dropped
 
 
 def test_load_keeps_problems_of_the_defaults_apart() -> None:
-    loaded = config.load({}, None)
+    loaded = settings_model.load({}, None)
     assert loaded.dropped == () and any("client id" in p for p in loaded.problems)
     # saving a client id fixes a config without one
-    loaded = config.load({}, {"client_id": "mine"})
+    loaded = settings_model.load({}, {"client_id": "mine"})
     assert loaded.settings.client_id == "mine" and loaded.dropped == () and not loaded.problems
 
 
 def test_custom_server_without_api_base_stays_without_one() -> None:
     custom = servers.apply_preset(Settings.from_dict(EMU), servers.CUSTOM)
     custom = replace_(custom, api_base="", issuer="https://auth.example.org")
-    assert config.validate(custom) == []
-    loaded = config.load(EMU, config.saved_diff(EMU, custom))
+    assert settings_model.validate(custom) == []
+    loaded = settings_model.load(EMU, settings_model.saved_diff(EMU, custom))
     assert loaded.settings == custom and loaded.settings.endpoints().api_base == ""
 
 
@@ -153,7 +155,7 @@ def test_endpoints_from_ilert_settings_and_round_trip() -> None:
     assert ep.token == "https://api.ilert.com/api/developers/oauth2/token"
     assert ep.revoke == "https://api.ilert.com/api/developers/oauth2/revoke"
     assert ep.info == "https://api.ilert.com/api/developers/oauth2/token_info"
-    assert ep.info_kind == config.INFO_TOKEN_INFO and ep.api_base == "https://api.ilert.com/api"
+    assert ep.info_kind == urls.INFO_TOKEN_INFO and ep.api_base == "https://api.ilert.com/api"
     assert Endpoints.from_dict(ep.to_dict()) == ep
     assert s.token_endpoint() == ep.token and s.authorize_endpoint() == ep.authorize
 
@@ -177,76 +179,6 @@ def test_recorded_endpoints_are_validated_on_load(change: dict) -> None:
 def test_recorded_endpoints_unreadable(data: object) -> None:
     with pytest.raises(SettingsError):
         Endpoints.from_dict(data)
-
-
-# --- hosts that config.json does not vouch for --------------------------------------------------
-
-
-def test_nothing_to_confirm_with_config_json_hosts() -> None:
-    s = Settings.from_dict(EMU)
-    assert config.unvouched(EMU, s, "http://localhost:4597/") == []
-    assert config.vouched_origins(EMU) == {"http://localhost:4598"}
-
-
-def test_planted_api_base_is_listed_exactly() -> None:
-    s = replace_(Settings.from_dict(EMU), api_base="https://evil.example/api")
-    found = config.unvouched(EMU, s, "http://localhost:4597/")
-    assert [r.origin for r in found] == ["https://evil.example"]
-    assert any("authorization code" in item for item in found[0].receives)
-    assert any("API calls" in item for item in found[0].receives)
-
-
-def test_look_alike_login_host_is_listed_and_tenants_are_not() -> None:
-    s = replace_(Settings.from_dict(EMU), ilert_host="https://app.ilert.com.evil.example")
-    assert config.validate(s) == []  # a valid host, but not the page's
-    found = config.unvouched(EMU, s, "http://localhost:4597/")
-    assert [(r.origin, r.receives) for r in found] == [
-        ("https://app.ilert.com.evil.example", ("your sign-in (its login and consent page)",))
-    ]
-    real = {
-        "client_id": "c",
-        "ilert_host": "https://app.ilert.com",
-        "api_base": "https://api.ilert.com/api",
-    }
-    tenant = servers.apply_preset(Settings.from_dict(real), servers.ILERT_TENANT, real, "acme")
-    assert config.unvouched(real, tenant) == []
-
-
-def test_allowed_origins_vouch_and_ilert_preset_needs_confirmation() -> None:
-    ilert = servers.apply_preset(Settings.from_dict(EMU), servers.ILERT)
-    assert {r.origin for r in config.unvouched(EMU, ilert)} == {
-        "https://app.ilert.com",
-        "https://api.ilert.com",
-    }
-    allowed = ["https://api.ilert.com", "https://app.ilert.com", "bad", 5, "http://x.example"]
-    defaults = EMU | {"allowed_origins": allowed}
-    assert config.unvouched(defaults, ilert) == []
-    assert "http://x.example" not in config.vouched_origins(defaults)  # plain http, public host
-
-
-def test_custom_server_recipients_and_redirect_uri() -> None:
-    s = Settings(
-        client_id="c",
-        scope="openid",
-        server="custom",
-        authorize_url="https://auth.example.org/authorize",
-        token_url="https://auth.example.org/token",
-        revoke_url="https://revoke.example.org/revoke",
-        info_url="",
-        api_base="",
-        redirect_uri="https://elsewhere.example/cb",
-    )
-    assert config.validate(s) == []
-    origins = {r.origin for r in config.recipients(s, "https://page.example/app/")}
-    assert origins == {
-        "https://auth.example.org",  # sign-in page and token endpoint
-        "https://revoke.example.org",
-        "https://elsewhere.example",
-    }
-    same_page = replace_(s, redirect_uri="https://page.example/app/")
-    assert "https://page.example" not in {
-        r.origin for r in config.unvouched({}, same_page, "https://page.example/app/")
-    }
 
 
 # --- presets -------------------------------------------------------------------------------------
@@ -313,11 +245,11 @@ def test_from_metadata_fills_a_custom_server() -> None:
     base = Settings(client_id="c", scope="openid offline")
     found = servers.from_metadata("https://auth.example.org", META, base)
     s = found.settings
-    assert s.server == config.SERVER_CUSTOM and config.validate(s) == []
+    assert s.server == settings_model.SERVER_CUSTOM and settings_model.validate(s) == []
     ep = s.endpoints()
     assert ep.authorize == META["authorization_endpoint"] and ep.token == META["token_endpoint"]
     assert ep.revoke == META["revocation_endpoint"] and ep.info == META["introspection_endpoint"]
-    assert ep.info_kind == config.INFO_INTROSPECTION and ep.issuer == "https://auth.example.org"
+    assert ep.info_kind == urls.INFO_INTROSPECTION and ep.issuer == "https://auth.example.org"
     assert ep.api_base == "" and s.client_id == "c" and found.notes == ()
     bare = {k: v for k, v in META.items() if k.startswith(("issuer", "authorization", "token"))}
     notes = servers.from_metadata("https://auth.example.org", bare, base).notes
@@ -331,8 +263,8 @@ def test_from_metadata_requires_iss_when_the_server_says_it_always_sends_it() ->
     assert plain.iss_parameter == "" and plain.endpoints().iss_parameter == ""
     said = {**META, "authorization_response_iss_parameter_supported": True}
     strict = servers.from_metadata("https://auth.example.org", said, base).settings
-    assert strict.iss_parameter == config.ISS_REQUIRED and config.validate(strict) == []
-    assert strict.endpoints().iss_parameter == config.ISS_REQUIRED
+    assert strict.iss_parameter == urls.ISS_REQUIRED and settings_model.validate(strict) == []
+    assert strict.endpoints().iss_parameter == urls.ISS_REQUIRED
     for odd in ("true", 1, False):  # only the JSON value true says so
         meta = {**META, "authorization_response_iss_parameter_supported": odd}
         assert (
@@ -342,8 +274,8 @@ def test_from_metadata_requires_iss_when_the_server_says_it_always_sends_it() ->
     # A preset starts clean: ilert publishes no issuer and sends no iss.
     assert servers.apply_preset(strict, servers.ILERT).iss_parameter == ""
     # Required without an issuer, or any other value, is refused like typed input.
-    assert config.validate(replace(strict, issuer=""))
-    assert config.validate(replace(strict, iss_parameter="always"))
+    assert settings_model.validate(replace(strict, issuer=""))
+    assert settings_model.validate(replace(strict, iss_parameter="always"))
 
 
 @pytest.mark.parametrize(
@@ -375,18 +307,9 @@ def test_from_metadata_refuses_non_objects() -> None:
 
 def test_custom_scope_syntax() -> None:
     s = servers.from_metadata("https://auth.example.org", META, GOOD).settings
-    assert config.validate(replace_(s, scope="openid email offline_access")) == []
-    assert config.validate(replace_(s, scope='openid "x"'))
+    assert settings_model.validate(replace_(s, scope="openid email offline_access")) == []
+    assert settings_model.validate(replace_(s, scope='openid "x"'))
 
 
 def test_zone_ids_are_refused() -> None:
-    assert config.url_problems("https://[fe80::1%25eth0]/api", "x")
-
-
-def test_changes_server() -> None:
-    s = Settings.from_dict(EMU)
-    recorded = s.endpoints()
-    assert not config.changes_server(recorded, replace_(s, scope="profile"))
-    assert config.changes_server(recorded, replace_(s, api_base="https://api.ilert.com/api"))
-    assert config.changes_server(recorded, replace_(s, client_id="other"))
-    assert not config.changes_server(None, s)
+    assert urls.url_problems("https://[fe80::1%25eth0]/api", "x")

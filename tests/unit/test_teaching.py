@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from app.core import authorize, pkce, teaching
-from app.core.config import Settings
 from app.core.flowlog import FlowLog
+from app.core.settings import Settings
 from app.core.storage import MemoryStorage, peek_attempt
 from app.core.teaching import SecretRefused
 from app.core.tokens import TokenSet

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.boot.keys import LOG_KEY, TOKENS_KEY
-from app.core import config, errors
+from app.core import errors, urls
 from app.core.errors import InfoRefused, NotOffered
 from app.core.http import HttpRequest, HttpResponse
 from app.core.protocol import TokenSet
@@ -18,13 +18,13 @@ from app.core.tokens import TokenClient
 from tests.asyncrun import run
 from tests.storage_doubles import QuotaStorage
 
-ENDPOINTS = config.Endpoints(
+ENDPOINTS = urls.Endpoints(
     client_id="spa",
     authorize="https://auth.example.org/authorize",
     token="https://auth.example.org/token",
     revoke="",
     info="https://auth.example.org/introspect",
-    info_kind=config.INFO_INTROSPECTION,
+    info_kind=urls.INFO_INTROSPECTION,
     api_base="https://auth.example.org/api",
     issuer="https://auth.example.org",
 )

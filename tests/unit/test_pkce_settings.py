@@ -7,9 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from app.core import authorize, config, pkce
-from app.core.config import Settings
+from app.core import authorize, pkce
+from app.core import settings as settings_model
 from app.core.errors import ConfigError
+from app.core.settings import Settings
 from app.core.storage import MemoryStorage, peek_attempt
 
 GOOD = Settings(
@@ -79,8 +80,8 @@ def test_redirect_uri_defaults_to_page_url() -> None:
 
 
 def test_validate_good_and_bad() -> None:
-    assert config.validate(GOOD) == []
-    problems = config.validate(
+    assert settings_model.validate(GOOD) == []
+    problems = settings_model.validate(
         Settings(
             client_id="",
             ilert_host="ftp://x",
@@ -93,7 +94,9 @@ def test_validate_good_and_bad() -> None:
     text = " | ".join(problems)
     for needle in ("client id", "ilert host", "tenant", "https", "redirect URI", "scope"):
         assert needle in text
-    assert config.validate(Settings(client_id="x", scope=" ")) == ["choose at least one scope"]
+    assert settings_model.validate(Settings(client_id="x", scope=" ")) == [
+        "choose at least one scope"
+    ]
 
 
 def test_merge_defaults_with_saved() -> None:
@@ -104,13 +107,13 @@ def test_merge_defaults_with_saved() -> None:
         "unknown": "ignored",
         "scope": 5,
     }
-    merged = config.merge(defaults, {"client_id": "", "tenant": "", "scope": "profile"})
+    merged = settings_model.merge(defaults, {"client_id": "", "tenant": "", "scope": "profile"})
     assert merged.client_id == "demo"  # empty saved value falls back to the default
     assert merged.tenant == ""  # but an emptied tenant is the user's choice
     assert merged.scope == "profile"
     assert merged.ilert_host == "http://localhost:4598"
-    assert config.merge(None, None) == Settings()
-    assert config.saved_diff(defaults, merged) == {"tenant": "", "scope": "profile"}
+    assert settings_model.merge(None, None) == Settings()
+    assert settings_model.saved_diff(defaults, merged) == {"tenant": "", "scope": "profile"}
 
 
 def test_authorize_start_builds_url_and_saves_attempt() -> None:
