@@ -24,12 +24,16 @@ import pytest
 import app
 import ilert_pkce
 from app.core import errors
-from app.core.authorize import AttemptNotStored
-from app.core.callback import IgnoredCallback, IssuerMismatch, IssuerMissing
 from app.core.config import SettingsError
 from app.core.discovery import MetadataNotFound
-from app.core.errors import explain
-from app.core.storage import StorageRefused
+from app.core.errors import (
+    AttemptNotStored,
+    IgnoredCallback,
+    IssuerMismatch,
+    IssuerMissing,
+    StorageRefused,
+)
+from app.core.explain import explain, registered
 from ilert_pkce import messages
 from ilert_pkce.loopback import CallbackTimeout, ListenFailed, PortInUse
 from ilert_pkce.store import StoreFailed
@@ -212,6 +216,19 @@ def app_errors(monkeypatch: pytest.MonkeyPatch) -> set[type]:
 def test_every_error_class_has_a_sample(monkeypatch: pytest.MonkeyPatch) -> None:
     sampled = {type(make()) for make in SAMPLES.values()}
     assert sorted(c.__qualname__ for c in app_errors(monkeypatch) - sampled) == []
+
+
+def test_every_error_class_has_an_explanation_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Not one inherited from a base class: a new error gets its words when it is added.
+    missing = {c for c in app_errors(monkeypatch) if not registered(c)}
+    assert sorted(f"{c.__module__}.{c.__qualname__}" for c in missing) == []
+
+
+def test_no_error_explains_itself() -> None:
+    # The table is the one mechanism: no explanation() / explanation_for() hooks on a class.
+    for make in SAMPLES.values():
+        for cls in type(make()).__mro__:
+            assert not {"explanation", "explanation_for"} & set(vars(cls)), cls
 
 
 def _as_json(data: dict[str, dict[str, dict[str, object]]]) -> str:
