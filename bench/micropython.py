@@ -44,9 +44,9 @@ MPY = startup.vendor_runtime
 INTERPRETER = f"./static/vendor/{MPY.MICROPYTHON_DIR}/{MPY.MICROPYTHON_FILES[0]}"
 # The app's modules the probe needs (the core, what it imports, and the flow's modules).
 PROBE_APP_MODULES = ("__init__", "boot/__init__", "boot/keys", "boot/address", "core/__init__")
-PROBE_APP_MODULES += ("core/backoff", "core/http", "core/errors", "core/urls", "core/settings")
-PROBE_APP_MODULES += ("core/storage", "core/authorize", "core/callback", "core/pkce")
-PROBE_APP_MODULES += ("core/protocol", "core/flow")
+PROBE_APP_MODULES += ("core/backoff", "core/http", "core/errors", "core/explain", "core/urls")
+PROBE_APP_MODULES += ("core/settings", "core/storage", "core/authorize", "core/callback")
+PROBE_APP_MODULES += ("core/pkce", "core/protocol", "core/flow")
 PROBE_APP_MODULES += ("core/scopes", "core/servers", "core/flowlog")
 PAGES = ("mpy-min", "mpy-core", "handoff", "handoff-late")
 

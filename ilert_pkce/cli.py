@@ -139,7 +139,7 @@ async def _finish(answer, attempts, storage, transport, opts, out):
         raise answer.problem
     try:
         result = callback.handle(answer.params, attempts)
-    except callback.IgnoredCallback as exc:  # an error answer without our state
+    except errors.IgnoredCallback as exc:  # an error answer without our state
         missing = exc.reason == "no_state"
         raise (errors.StateMissing() if missing else errors.StateMismatch()) from None
     if result.endpoints is None:

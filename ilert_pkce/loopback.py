@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from app.core.errors import AppError, AuthorizationError, Explanation
+from app.core.errors import AppError, AuthorizationError
 
 CALLBACK_PATH = "/callback"
 MAX_HEAD = 16 * 1024  # bytes of request line + headers accepted
@@ -31,44 +31,17 @@ class PortInUse(AppError):
         super().__init__(f"{host}:{port}")
         self.host, self.port = host, port
 
-    def explanation(self) -> Explanation:
-        return Explanation(
-            f"Port {self.port} on {self.host} is in use (another ilert-pkce login, or another "
-            "program), so the sign-in could not wait for its answer. Stop that program, or "
-            "choose another port with --port (it must match the redirect URI registered for "
-            "your app; --port 0 picks a free one where the server allows any loopback port).",
-            (),
-            kind="port_in_use",
-        )
-
 
 class ListenFailed(AppError):
     def __init__(self, host: str, port: int, reason: str) -> None:
         super().__init__(reason)
         self.host, self.port, self.reason = host, port, reason
 
-    def explanation(self) -> Explanation:
-        return Explanation(
-            f"Could not listen on {self.host} port {self.port} for the sign-in's answer "
-            f"({self.reason}). Check --port and --redirect-uri.",
-            (),
-            kind="listen_failed",
-        )
-
 
 class CallbackTimeout(AppError):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"{seconds:g} s")
         self.seconds = seconds
-
-    def explanation(self) -> Explanation:
-        return Explanation(
-            f"No answer from the sign-in within {self.seconds:g} seconds, so it was cancelled "
-            "and nothing was stored. Run ilert-pkce login again and finish the sign-in in the "
-            "browser (with --no-browser, open the printed address yourself).",
-            (),
-            kind="callback_timeout",
-        )
 
 
 @dataclass

@@ -1,17 +1,19 @@
-"""Exit codes, and every error as one line for a terminal (``app.core.errors.explain``'s words).
+"""Exit codes, and every error as one line for a terminal (``app.core.explain``'s words).
 
 The core's explanations are written for the page ("press Sign in", "in the settings"); the
-few that name a page control get terminal wording here, the rest are used as they are.
+few that name a page control get terminal wording here, the rest are used as they are. The
+terminal client's own errors (the loopback server's, the token store's) are added to the
+core's table here (``explain.register``), so ``explain`` words them like the others.
 """
 
 from __future__ import annotations
 
-from app.core import errors
+from app.core import errors, explain
 from app.core.discovery import MetadataNotFound
-from app.core.storage import StorageRefused
+from app.core.errors import StorageRefused
 from app.core.urls import SettingsError
 from ilert_pkce.loopback import CallbackTimeout, ListenFailed, PortInUse
-from ilert_pkce.store import StoreFailed
+from ilert_pkce.store import STORE_ENV, StoreFailed
 
 OK = 0
 FAILED = 1  # something unexpected
@@ -38,6 +40,43 @@ EXIT_CODES = (
 )
 
 LOGIN_HINT = "Run: ilert-pkce login"
+
+explain.register(
+    PortInUse,
+    explain.said(
+        "Port {exc.port} on {exc.host} is in use (another ilert-pkce login, or another "
+        "program), so the sign-in could not wait for its answer. Stop that program, or "
+        "choose another port with --port (it must match the redirect URI registered for "
+        "your app; --port 0 picks a free one where the server allows any loopback port).",
+        kind="port_in_use",
+    ),
+)
+explain.register(
+    ListenFailed,
+    explain.said(
+        "Could not listen on {exc.host} port {exc.port} for the sign-in's answer "
+        "({exc.reason}). Check --port and --redirect-uri.",
+        kind="listen_failed",
+    ),
+)
+explain.register(
+    CallbackTimeout,
+    explain.said(
+        "No answer from the sign-in within {exc.seconds:g} seconds, so it was cancelled "
+        "and nothing was stored. Run ilert-pkce login again and finish the sign-in in the "
+        "browser (with --no-browser, open the printed address yourself).",
+        kind="callback_timeout",
+    ),
+)
+explain.register(
+    StoreFailed,
+    explain.said(
+        "Could not use {exc.where} ({exc.reason}); nothing was stored. Fix it, or set "
+        + STORE_ENV
+        + "=file (or =keyring), then try again.",
+        kind="store_failed",
+    ),
+)
 
 
 def exit_code(exc: BaseException) -> int:
@@ -103,12 +142,12 @@ def message(exc: BaseException) -> str:
             "ILERT_PKCE_* variables or the config file (ilert-pkce --help)."
         )
     if isinstance(exc, errors.ScopeNotGranted):
-        needs = errors.scope_text(exc.scope, exc.level) if exc.scope else "another scope"
+        needs = explain.scope_text(exc.scope, exc.level) if exc.scope else "another scope"
         return f"Not allowed by the granted scope (needs {needs}). {LOGIN_HINT} --scope '…'"
-    explained = errors.explain(exc)
+    explained = explain.explain(exc)
     if explained.kind == "unexpected":
         return f"Something unexpected went wrong ({type(exc).__name__}). Please try again."
     text = explained.message
-    if errors.SIGN_IN in explained.actions:
+    if explain.SIGN_IN in explained.actions:
         text += f" {LOGIN_HINT}"
     return text

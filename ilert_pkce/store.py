@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from app.boot.keys import TOKENS_KEY
-from app.core.errors import AppError, Explanation
+from app.core.errors import AppError
 
 SERVICE = "ilert-pkce"  # the keyring's service name
 ACCOUNT = "tokens"  # the keyring's user name for the one token record
@@ -36,14 +36,6 @@ class StoreFailed(AppError):
         super().__init__(f"{where}: {reason}")
         self.where = where
         self.reason = reason
-
-    def explanation(self) -> Explanation:
-        return Explanation(
-            f"Could not use {self.where} ({self.reason}); nothing was stored. Fix it, or set "
-            f"{STORE_ENV}=file (or =keyring), then try again.",
-            (),
-            kind="store_failed",
-        )
 
 
 def config_dir() -> Path:

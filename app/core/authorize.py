@@ -8,23 +8,9 @@ from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
 from app.core import pkce
-from app.core.errors import AppError, ConfigError, Explanation
+from app.core.errors import AttemptNotStored, ConfigError
 from app.core.settings import Settings, validate
 from app.core.storage import Attempt, Storage, save_attempt
-
-
-class AttemptNotStored(AppError):
-    """The browser refused to keep the sign-in attempt: going to the server would lose it."""
-
-    def explanation(self) -> Explanation:
-        return Explanation(
-            "This browser refused to store the sign-in for the way back (storage full or "
-            "disabled), so it was not started. Close other tabs of this site or allow "
-            "storage for it, then try again.",
-            (),
-            "warning",
-            kind="attempt_not_stored",
-        )
 
 
 def new_state(prefix: str = "") -> str:

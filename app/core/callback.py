@@ -20,14 +20,13 @@ import hmac
 from dataclasses import dataclass
 
 from app.core.errors import (
-    SETTINGS,
-    SIGN_IN,
     AuthorizationError,
-    CallbackError,
     CallbackReplayed,
     ConfigError,
     ConsentDenied,
-    Explanation,
+    IgnoredCallback,
+    IssuerMismatch,
+    IssuerMissing,
     MissingVerifier,
     StateMismatch,
     StateMissing,
@@ -42,10 +41,6 @@ from app.core.storage import (
 )
 from app.core.urls import ISS_REQUIRED, Endpoints, SettingsError, ilert_layout, origin
 
-__all__ = ["CallbackResult", "IgnoredCallback", "IssuerMismatch", "IssuerMissing", "handle"]
-
-_MAX_SHOWN = 200  # characters of a received issuer shown back to the user
-
 
 @dataclass(frozen=True)
 class CallbackResult:
@@ -55,70 +50,6 @@ class CallbackResult:
     # The server the sign-in was started with (None when the attempt did not record it):
     # exchange the code there, and bind the session to it.
     endpoints: Endpoints | None = None
-
-
-class IgnoredCallback(CallbackError):
-    """An ``error`` answer that does not belong to a sign-in of this tab.
-
-    Not an error of the app: the page shows ``explanation()`` (a neutral note, never the
-    link's own text) and goes on as if the page had been opened without it.
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason  # "no_state" or "unknown_state"
-
-    def explanation(self) -> Explanation:
-        return Explanation(
-            "This page was opened with an error message that does not belong to a sign-in "
-            "started in this tab, so it was ignored.",
-            (),
-            "info",
-            kind="callback_ignored",
-        )
-
-
-class IssuerMismatch(CallbackError):
-    """RFC 9207: the answer names another issuer than the one the sign-in was sent to."""
-
-    def __init__(self, received: str, expected: str) -> None:
-        super().__init__("issuer mismatch")
-        self.received = received
-        self.expected = expected
-
-    def explanation_for(self, server: str) -> Explanation:
-        shown = self.received[:_MAX_SHOWN] + ("…" if len(self.received) > _MAX_SHOWN else "")
-        if self.expected:
-            text = (
-                f"The answer to this sign-in says it comes from {shown}, not from {server} "
-                f"({self.expected}), so it was not used (this protects against a mix-up of "
-                "servers). Check the issuer in the settings and sign in again."
-            )
-        else:
-            text = (
-                f"The answer to this sign-in says it comes from {shown}, but no issuer is "
-                f"configured for {server}, so it was not used. If that is your server, "
-                "enter it as the issuer in the settings and sign in again."
-            )
-        return Explanation(text, (SETTINGS, SIGN_IN), kind="issuer_mismatch")
-
-
-class IssuerMissing(CallbackError):
-    """RFC 9207 §2.4: no ``iss``, although the server says it puts one on every answer."""
-
-    def __init__(self, expected: str) -> None:
-        super().__init__("issuer missing")
-        self.expected = expected
-
-    def explanation_for(self, server: str) -> Explanation:
-        return Explanation(
-            f"The answer to this sign-in does not say which server it comes from (no iss), "
-            f"although {server} ({self.expected}) names itself on every answer, so it was not "
-            "used (this protects against a mix-up of servers). Sign in again; if this "
-            "repeats, check the issuer in the settings.",
-            (SIGN_IN, SETTINGS),
-            kind="issuer_missing",
-        )
 
 
 _NOWHERE = Endpoints("-", "", "")  # no server known: no issuer accepted, none required

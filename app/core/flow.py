@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from app.core import errors
+from app.core import errors, explain
 
 SIGNED_OUT = "signed_out"
 REDIRECTING = "redirecting"
@@ -87,7 +87,7 @@ class Event:
     name: str
     error: BaseException | None = None
     can_refresh: bool = False  # the session holds a refresh token
-    server: str = errors.ILERT  # the server's name in notices (urls.server_name)
+    server: str = explain.ILERT  # the server's name in notices (urls.server_name)
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class Decision:
     state: str
     send: str | None = None
     view: str | None = None  # "signed_in", "signed_out" or None (leave as is)
-    notice: errors.Explanation | None = None
+    notice: explain.Explanation | None = None
     retry: str | None = None  # what "Retry" may run again; None: no Retry button
     ignored: bool = False  # the event does not apply in this state
     end_session: bool = False  # forget the session: its tokens and all stored for it
@@ -122,14 +122,14 @@ def exchange_retryable(exc: BaseException) -> bool:
 
 def _notice(
     exc: BaseException | None, server: str, signed_in: bool = False
-) -> errors.Explanation | None:
+) -> explain.Explanation | None:
     """What to tell, naming ``server``; while the page stays signed in, never "Sign in
     again" (it would do nothing: a sign-in starts only when signed out)."""
     if exc is None:
         return None
-    notice = errors.explain(exc, server)
-    if signed_in and errors.SIGN_IN in notice.actions:
-        notice = replace(notice, actions=tuple(a for a in notice.actions if a != errors.SIGN_IN))
+    notice = explain.explain(exc, server)
+    if signed_in and explain.SIGN_IN in notice.actions:
+        notice = replace(notice, actions=tuple(a for a in notice.actions if a != explain.SIGN_IN))
     return notice
 
 

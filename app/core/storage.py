@@ -23,7 +23,7 @@ from typing import Protocol
 
 from app.boot.keys import ATTEMPT_KEY, LOG_KEY, PREFIX, TOKENS_KEY, USED_KEY
 from app.core import safe_json
-from app.core.errors import AppError, Explanation
+from app.core.errors import StorageRefused
 
 MAX_USED = 20
 
@@ -33,24 +33,6 @@ class Storage(Protocol):
     def set(self, key: str, value: str) -> None: ...
     def remove(self, key: str) -> None: ...
     def keys(self) -> Iterable[str]: ...
-
-
-class StorageRefused(AppError):
-    """The browser refused to store ``key`` (full, disabled, blocked); ``reason`` says how."""
-
-    def __init__(self, key: str, reason: str = "") -> None:
-        super().__init__(f"{key}: {reason}" if reason else key)
-        self.key = key
-        self.reason = reason
-
-    def explanation(self) -> Explanation:
-        return Explanation(
-            "This browser refused to store data for this page (storage full or disabled). "
-            "The app keeps working in memory, but a reload of the page will sign you out.",
-            (),
-            "warning",
-            kind="storage_refused",
-        )
 
 
 class MemoryStorage:

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from app.boot.keys import TEACHING_KEY, TOKENS_KEY
 from app.browser import web as b
-from app.core import errors, flow, storage, trust, urls
+from app.core import errors, explain, flow, storage, trust, urls
 from app.core import settings as settings_model
 from app.core.flow import Event
 from app.core.flowlog import FlowLog
@@ -148,10 +148,10 @@ class App:
             )
         return self._api
 
-    def on_storage_refused(self, exc: storage.StorageRefused) -> None:
+    def on_storage_refused(self, exc: errors.StorageRefused) -> None:
         """The browser refused to store something: keep going in memory, and say so once."""
         self.log.step("Storage refused: working in memory for this page", reason=exc.reason)
-        notices.note(errors.explain(exc))
+        notices.note(explain.explain(exc))
 
     def has_stored_session(self) -> bool:
         return self.session_store.get(TOKENS_KEY) is not None
@@ -177,7 +177,7 @@ class App:
         root.setAttribute("data-app-ready", "")
         b.set_timeout(lambda: self.safe(self.finish_start), 0)
         if not config_found and not self.settings.client_id:
-            self.show(errors.explain(errors.ConfigError(["no config.json next to the page"])))
+            self.show(explain.explain(errors.ConfigError(["no config.json next to the page"])))
         if self.dropped:
             self.settings_dropped()
         if callback_params is not None:
@@ -194,7 +194,7 @@ class App:
         """Saved settings were refused on load: say why (they may have been planted)."""
         self.log.step("Saved settings ignored", reasons="; ".join(self.dropped))
         notices.note(
-            errors.Explanation(
+            explain.Explanation(
                 "The settings saved in this browser were not used, because "
                 + "; ".join(self.dropped)
                 + ". The defaults of this page apply; check the settings before signing in.",
@@ -307,7 +307,7 @@ class App:
         return on_event
 
     def log_error(self, exc: BaseException) -> None:
-        ex = errors.explain(exc, self.server_name())
+        ex = explain.explain(exc, self.server_name())
         if ex.kind == "unexpected":
             detail = "".join(traceback.format_exception(exc)[-3:])
             self.log.error(f"Unexpected error: {type(exc).__name__}", detail=detail[-800:])
@@ -321,9 +321,9 @@ class App:
             self.carry_out(self.decide(Event(flow.API_FAILED, exc)), retry)
         else:
             self.retry = ("retry", "Trying again", retry) if retry else None
-            self.show(errors.explain(exc, self.server_name()))
+            self.show(explain.explain(exc, self.server_name()))
 
-    def show(self, ex: errors.Explanation | None) -> None:
+    def show(self, ex: explain.Explanation | None) -> None:
         self.load_notice = False
         no_sign_in = self.state in (flow.REDIRECTING, flow.SIGNED_IN, flow.REFRESHING)
         notices.show(ex, retry=self.retry is not None, signing_in=no_sign_in)
@@ -404,11 +404,11 @@ class App:
         action = str(target.getAttribute("data-action"))
         item = b.optional(target.getAttribute("data-id"))
         item = None if item is None else str(item)
-        if action == errors.SIGN_IN:
+        if action == explain.SIGN_IN:
             self.sign_in()
-        elif action == errors.RETRY:
+        elif action == explain.RETRY:
             self.retry_now()
-        elif action == errors.SETTINGS:
+        elif action == explain.SETTINGS:
             settings_ui.open_panel()
         elif action == notices.CONFIRM_SIGN_IN:
             self.confirm_sign_in()
@@ -543,7 +543,7 @@ class App:
                 stored_state = attempt.state if attempt is not None else None
             result = callback.handle(params, self.session_store, self.settings.endpoints())
         except errors.CallbackError as exc:
-            if isinstance(exc, callback.IgnoredCallback):  # not ours: not the server's words
+            if isinstance(exc, errors.IgnoredCallback):  # not ours: not the server's words
                 self.log.step("Error link ignored: it belongs to no sign-in of this tab")
             else:
                 if "error" in params and not isinstance(exc, errors.CallbackReplayed):
@@ -808,4 +808,4 @@ class App:
 
 def your_data(server: str) -> str:
     """ "your ilert data" for ilert, "your data from auth.example.org" for another server."""
-    return "your ilert data" if server == errors.ILERT else f"your data from {server}"
+    return "your ilert data" if server == explain.ILERT else f"your data from {server}"

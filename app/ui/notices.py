@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from app.browser import web as b
-from app.core import errors
+from app.core import explain
 
-LABELS = {errors.SIGN_IN: "Sign in again", errors.SETTINGS: "Open settings"}
+LABELS = {explain.SIGN_IN: "Sign in again", explain.SETTINGS: "Open settings"}
 # Buttons of the page's own questions (not ways forward from an error).
 CONFIRM_SIGN_IN = "confirm-sign-in"
 CANCEL_SIGN_IN = "cancel-sign-in"
@@ -21,7 +21,7 @@ def status_text() -> str:
     return str(b.by_id("status").textContent)
 
 
-def show(ex: errors.Explanation | None, retry: bool = False, signing_in: bool = False) -> None:
+def show(ex: explain.Explanation | None, retry: bool = False, signing_in: bool = False) -> None:
     """Show ``ex`` (None hides the box); Retry only when something may be retried.
 
     ``signing_in``: no "Sign in again" (a sign-in is under way, or the tab is signed in).
@@ -38,11 +38,11 @@ def show(ex: errors.Explanation | None, retry: bool = False, signing_in: bool = 
     box.className = f"notice {ex.severity}"
     box.setAttribute("data-kind", ex.kind)
     for action in ex.actions:
-        if action == errors.RETRY:
+        if action == explain.RETRY:
             if not retry:
                 continue
             label = "Retry now" if ex.retry_after else "Try again"
-        elif action == errors.SIGN_IN and signing_in:
+        elif action == explain.SIGN_IN and signing_in:
             continue
         else:
             label = LABELS[action]
@@ -50,18 +50,18 @@ def show(ex: errors.Explanation | None, retry: bool = False, signing_in: bool = 
     box.hidden = False
 
 
-def inline(panel: object, ex: errors.Explanation) -> None:
+def inline(panel: object, ex: explain.Explanation) -> None:
     """An error inside one panel (the other panels are not affected)."""
     panel.append(b.el("p", ex.message, cls=f"notice {ex.severity}", data_kind=ex.kind))
 
 
 def not_granted(panel: object, scope: str, level: str, action: str = "") -> None:
     """What the granted scope does not allow, said as such (not as an error)."""
-    text = "Not allowed by the granted scope (needs " + errors.scope_text(scope, level) + ")."
+    text = "Not allowed by the granted scope (needs " + explain.scope_text(scope, level) + ")."
     panel.append(b.el("p", f"{action}: {text.lower()}" if action else text, cls="not-granted"))
 
 
-def note(ex: errors.Explanation) -> None:
+def note(ex: explain.Explanation) -> None:
     """A lasting note above the notice box (storage refused, saved settings ignored).
 
     Shown once: a second note of the same kind replaces the first.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from app.browser import web as b
-from app.core import errors, scopes
+from app.core import errors, explain, scopes
 from app.ui import alerts, notices, oncall, profile, sources
 
 PANELS = (profile, sources, alerts, oncall)
@@ -29,7 +29,7 @@ async def load_one(app, module) -> BaseException | None:
         notices.not_granted(panel, exc.scope, exc.level)
     except Exception as exc:
         b.clear(panel)
-        notices.inline(panel, errors.explain(exc, app.server_name()))
+        notices.inline(panel, explain.explain(exc, app.server_name()))
         return exc
     finally:
         panel.removeAttribute("aria-busy")

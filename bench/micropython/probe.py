@@ -38,6 +38,7 @@ CLOSURE = (
     "app.core.backoff",
     "app.core.http",
     "app.core.errors",
+    "app.core.explain",
     "app.boot.address",
     "app.core.urls",
     "app.core.settings",

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from app.core import errors, flow
+from app.core import errors, explain, flow
 from app.core.flow import Event
 
 REFRESH_DEAD = errors.OAuthError(401, "invalid_grant", "revoked", "refresh_token")
@@ -102,7 +102,7 @@ def test_one_table_decides_which_errors_end_the_session(error, ends) -> None:
 def test_invalid_client_on_refresh_signs_out_with_sign_in_and_settings() -> None:
     decision = flow.step(S.REFRESHING, Event(S.REFRESH_FAILED, CLIENT_DEAD))
     assert decision.state == S.ENDED and decision.view == "signed_out"
-    assert decision.notice.actions == (errors.SIGN_IN, errors.SETTINGS)
+    assert decision.notice.actions == (explain.SIGN_IN, explain.SETTINGS)
     assert "settings" in decision.notice.message
 
 
@@ -110,14 +110,14 @@ def test_invalid_client_on_refresh_signs_out_with_sign_in_and_settings() -> None
 def test_an_answered_or_maybe_answered_exchange_is_never_retried(error) -> None:
     decision = flow.step(S.EXCHANGING, Event(S.EXCHANGE_FAILED, error))
     assert decision.retry is None and decision.send is None
-    assert errors.RETRY not in decision.notice.actions
-    assert errors.SIGN_IN in decision.notice.actions
+    assert explain.RETRY not in decision.notice.actions
+    assert explain.SIGN_IN in decision.notice.actions
 
 
 def test_an_exchange_that_never_left_may_be_retried_and_says_so() -> None:
     decision = flow.step(S.EXCHANGING, Event(S.EXCHANGE_FAILED, REFUSED))
     assert decision.retry == flow.RETRY_EXCHANGE
-    assert errors.RETRY in decision.notice.actions
+    assert explain.RETRY in decision.notice.actions
 
 
 def test_lost_exchange_answer_says_the_code_is_not_sent_again() -> None:
@@ -203,10 +203,10 @@ def test_every_way_forward_offered_works(state: str, name: str, error: BaseExcep
     decision = flow.step(state, Event(name, error, can_refresh=True))
     if decision.ignored or decision.notice is None:
         return
-    if errors.SIGN_IN in decision.notice.actions:
+    if explain.SIGN_IN in decision.notice.actions:
         assert decision.state in (S.SIGNED_OUT, S.ENDED)
         assert flow.step(decision.state, Event(S.SIGN_IN)).send == S.SEND_AUTHORIZE
-    if errors.RETRY in decision.notice.actions:
+    if explain.RETRY in decision.notice.actions:
         assert decision.retry is not None
 
 

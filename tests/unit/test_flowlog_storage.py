@@ -9,8 +9,10 @@ import pytest
 
 from app.boot.keys import ATTEMPT_KEY, LOG_KEY, TOKENS_KEY
 from app.core import flowlog, jwt_display, storage
+from app.core.errors import StorageRefused
+from app.core.explain import explain
 from app.core.flowlog import REDACTED, Entry, FlowLog
-from app.core.storage import FallbackStorage, StorageRefused
+from app.core.storage import FallbackStorage
 from tests.storage_doubles import QuotaExceeded, QuotaStorage
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpbF91IjoiYWxpY2UifQ.c2lnbmF0dXJlX3NpZ25hdHVyZQ"
@@ -170,7 +172,7 @@ def test_quota_store_refuses_like_a_browser() -> None:
     with pytest.raises(StorageRefused) as info:
         storage.set_json(store, "k2", "v" * 10)
     assert info.value.key == "k2" and "QuotaExceeded" in info.value.reason
-    assert info.value.explanation().kind == "storage_refused"
+    assert explain(info.value).kind == "storage_refused"
 
 
 def test_tokens_first_push_the_log_out() -> None:

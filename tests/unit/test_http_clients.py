@@ -9,7 +9,7 @@ import time
 import pytest
 
 from app.boot.keys import ATTEMPT_KEY, TOKENS_KEY
-from app.core import errors, protocol
+from app.core import errors, explain, protocol
 from app.core.api import ApiClient
 from app.core.errors import (
     InvalidTokenResponse,
@@ -106,7 +106,7 @@ def test_transport_timeout_on_a_hanging_server(emulator) -> None:
     with pytest.raises(Timeout) as info:
         run(UrllibTransport().send(HttpRequest("GET", emulator.api_url + "/users/current"), 0.5))
     assert time.perf_counter() - started < 3
-    assert errors.explain(info.value).kind == "timeout"
+    assert explain.explain(info.value).kind == "timeout"
     emulator.faults.clear()
 
 
@@ -139,7 +139,7 @@ def test_reused_expired_and_wrong_verifier_codes(emulator) -> None:
     with pytest.raises(OAuthError) as reused:
         run(tc.exchange_code(code, verifier))
     assert (reused.value.status, reused.value.code) == (401, "invalid_grant")
-    assert errors.explain(reused.value).kind == "code_invalid"
+    assert explain.explain(reused.value).kind == "code_invalid"
     code, verifier = emulator.code()
     with pytest.raises(OAuthError) as wrong:
         run(tc.exchange_code(code, verifier[:-1] + ("a" if verifier[-1] != "a" else "b")))
@@ -161,7 +161,7 @@ def test_refresh_rotates_and_strict_server_rejects_the_old_token(emulator) -> No
     with pytest.raises(OAuthError) as old:
         run(tc.refresh(first))
     assert old.value.code == "invalid_grant" and old.value.grant == "refresh_token"
-    assert errors.explain(old.value).kind == "refresh_invalid"
+    assert explain.explain(old.value).kind == "refresh_invalid"
 
 
 def test_exchange_sends_redirect_uri_and_strict_server_accepts_it(emulator) -> None:
@@ -265,7 +265,7 @@ def test_token_endpoint_error_shapes(emulator, status, body, ctype, expected, ki
     emulator.faults.add("token", status=status, body=body, content_type=ctype)
     with pytest.raises(expected) as info:
         run(client(emulator).exchange_code(code, verifier))
-    assert errors.explain(info.value).kind == kind
+    assert explain.explain(info.value).kind == kind
     if isinstance(info.value, RateLimited | ServerError):
         assert 10 <= info.value.retry_after <= 30
 
@@ -314,7 +314,7 @@ def test_network_down_on_token_endpoint() -> None:
     )
     with pytest.raises(NetworkError) as info:
         run(tc.exchange_code("code", "v" * 43))
-    assert errors.explain(info.value).kind == "network"
+    assert explain.explain(info.value).kind == "network"
     assert "no response" in tc.log.as_text()
 
 
@@ -362,7 +362,7 @@ def test_scope_not_granted_locally_and_by_server(emulator) -> None:
         run(api.put_alert_source({"id": 4001, "name": "x"}))
     assert (local.value.scope, local.value.level) == ("source", "w")
     assert len(rec.calls) == before  # refused without a request
-    assert errors.explain(local.value).severity == "info"
+    assert explain.explain(local.value).severity == "info"
 
 
 def test_403_with_the_scope_granted_is_the_role(emulator) -> None:
@@ -375,7 +375,7 @@ def test_403_with_the_scope_granted_is_the_role(emulator) -> None:
     )
     with pytest.raises(RoleForbidden) as info:
         run(api.alert_sources())
-    assert "your role at ilert does not allow this" in errors.explain(info.value).message.lower()
+    assert "your role at ilert does not allow this" in explain.explain(info.value).message.lower()
 
 
 def test_401_refreshes_once_and_retries(emulator) -> None:
@@ -405,7 +405,7 @@ def test_401_without_refresh_token_ends_session(emulator) -> None:
     emulator.clock.advance(3601)
     with pytest.raises(SessionEnded) as info:
         run(api.current_user())
-    assert errors.explain(info.value).kind == "session_ended"
+    assert explain.explain(info.value).kind == "session_ended"
     assert not session.signed_in and store.get(TOKENS_KEY) is None
 
 
@@ -435,7 +435,7 @@ def test_rate_limit_and_server_errors_carry_backoff(emulator) -> None:
     with pytest.raises(RateLimited) as limited:
         run(api.current_user())
     assert 10 <= limited.value.retry_after <= 30
-    assert errors.explain(limited.value).retry_after == limited.value.retry_after
+    assert explain.explain(limited.value).retry_after == limited.value.retry_after
     emulator.clock.advance(61)  # next one-minute window
     assert run(api.current_user())["username"] == "alice"
 

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from app.core import errors, protocol
+from app.core import errors, explain, protocol
 from app.core.http import HttpResponse
 
 JSON = {"content-type": "application/json"}
@@ -102,7 +102,7 @@ def test_token_response_validated(body: str, words: str) -> None:
     with pytest.raises(errors.InvalidTokenResponse) as info:
         protocol.token_set(resp(200, body), now=0)
     assert words in str(info.value)
-    assert "not usable" in errors.explain(info.value).message
+    assert "not usable" in explain.explain(info.value).message
 
 
 def test_an_odd_refresh_token_lifetime_is_unknown_not_infinite() -> None:

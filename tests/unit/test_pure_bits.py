@@ -9,7 +9,7 @@ import random
 import pytest
 
 from app.boot.keys import TOKENS_KEY
-from app.core import backoff, errors, flowlog, grants, jwt_display, scopes
+from app.core import backoff, errors, explain, flowlog, grants, jwt_display, scopes
 from app.core.protocol import TokenSet
 from app.core.session import Session, format_duration
 from app.core.storage import MemoryStorage, set_json
@@ -120,7 +120,7 @@ def test_every_catalogue_scope_round_trips_through_the_picker(info, level) -> No
 # --- errors and back-off --------------------------------------------------------------------
 
 
-R, S, T = errors.RETRY, errors.SIGN_IN, errors.SETTINGS
+R, S, T = explain.RETRY, explain.SIGN_IN, explain.SETTINGS
 # (error, expected kind, expected ways forward): every error the app raises, explained.
 EXPLAINED = [
     (errors.ConsentDenied(), "consent_denied", (S,)),
@@ -157,7 +157,7 @@ EXPLAINED = [
 
 @pytest.mark.parametrize(("exc", "kind", "actions"), EXPLAINED, ids=lambda e: str(e)[:30])
 def test_every_error_has_its_message_and_way_forward(exc, kind, actions) -> None:
-    ex = errors.explain(exc)
+    ex = explain.explain(exc)
     assert (ex.kind, ex.actions) == (kind, actions)
     assert ex.message.endswith((".", "!")) and len(ex.message) > 30
     assert "Traceback" not in ex.message and "KeyError" not in ex.message
@@ -165,14 +165,14 @@ def test_every_error_has_its_message_and_way_forward(exc, kind, actions) -> None
 
 
 def test_messages_tell_refused_from_unreachable() -> None:
-    refused = errors.explain(errors.OAuthError(400, "invalid_request", "missing redirect_uri"))
+    refused = explain.explain(errors.OAuthError(400, "invalid_request", "missing redirect_uri"))
     assert "refused" in refused.message and "missing redirect_uri" in refused.message
     assert "reach" not in refused.message
-    unreachable = errors.explain(errors.NetworkError("u", "x"))
+    unreachable = explain.explain(errors.NetworkError("u", "x"))
     assert "Could not reach" in unreachable.message and "refused" not in unreachable.message
-    assert errors.explain(errors.ScopeNotGranted("source", "w")).severity == "info"
-    assert "(needs source:w)" in errors.explain(errors.ScopeNotGranted("source", "w")).message
-    assert errors.explain(errors.RateLimited(12)).retry_after == 12
+    assert explain.explain(errors.ScopeNotGranted("source", "w")).severity == "info"
+    assert "(needs source:w)" in explain.explain(errors.ScopeNotGranted("source", "w")).message
+    assert explain.explain(errors.RateLimited(12)).retry_after == 12
 
 
 def test_backoff_in_ilert_range() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.core import callback, errors, flow, servers, urls
+from app.core import errors, explain, flow, servers, urls
 from app.core.http import HttpRequest
 from app.core.settings import Settings
 from app.native.transport import send_blocking
@@ -62,33 +62,33 @@ EVERY_ERROR = [
     errors.InfoRefused(403, "", introspection=True),
     errors.InfoRefused(401, ""),
     errors.ResponseTooLarge("https://auth.example.org/.well-known/x", 262144),
-    callback.IssuerMismatch("https://evil.example", "https://auth.example.org"),
-    callback.IssuerMismatch("https://evil.example", ""),
-    callback.IssuerMissing("https://auth.example.org"),
+    errors.IssuerMismatch("https://evil.example", "https://auth.example.org"),
+    errors.IssuerMismatch("https://evil.example", ""),
+    errors.IssuerMissing("https://auth.example.org"),
 ]
 
 
 @pytest.mark.parametrize("exc", EVERY_ERROR, ids=lambda e: type(e).__name__)
 def test_no_message_names_ilert_or_another_product_for_another_server(exc: Exception) -> None:
-    message = errors.explain(exc, "auth.example.org").message
+    message = explain.explain(exc, "auth.example.org").message
     assert "ilert" not in message.lower() and "django" not in message.lower()
 
 
 @pytest.mark.parametrize(
     "exc",
-    [e for e in EVERY_ERROR if "server" in errors.explain(e, "SERVER-NAME").message.lower()],
+    [e for e in EVERY_ERROR if "server" in explain.explain(e, "SERVER-NAME").message.lower()],
     ids=lambda e: type(e).__name__,
 )
 def test_messages_about_the_server_name_it(exc: Exception) -> None:
     # ilert's words for ilert (as before), the server's name for another one.
-    assert "SERVER-NAME" in errors.explain(exc, "SERVER-NAME").message or isinstance(
+    assert "SERVER-NAME" in explain.explain(exc, "SERVER-NAME").message or isinstance(
         exc, (errors.CspBlocked, errors.ResponseTooLarge)
     )
 
 
 def test_ilert_keeps_its_words() -> None:
-    assert errors.explain(errors.NetworkError("u")).message.startswith("Could not reach ilert")
-    assert "at ilert" in errors.explain(errors.ConsentDenied()).message
+    assert explain.explain(errors.NetworkError("u")).message.startswith("Could not reach ilert")
+    assert "at ilert" in explain.explain(errors.ConsentDenied()).message
 
 
 def test_the_state_machine_words_its_notices_after_the_server() -> None:
@@ -101,7 +101,7 @@ def test_the_state_machine_words_its_notices_after_the_server() -> None:
 
 
 def test_csp_block_is_not_said_as_unreachable() -> None:
-    ex = errors.explain(errors.CspBlocked("https://login.example.org:8443/oauth/token"))
+    ex = explain.explain(errors.CspBlocked("https://login.example.org:8443/oauth/token"))
     assert ex.kind == "csp" and "reach" not in ex.message
     assert "https://login.example.org:8443" in ex.message and "allowed_origins" in ex.message
     assert "scripts/csp.py" in ex.message
@@ -152,7 +152,7 @@ def test_a_capped_request_stops_reading_past_the_cap(big_server: str, size: int)
     with pytest.raises(errors.ResponseTooLarge) as info:
         send_blocking(HttpRequest("GET", f"{big_server}/{size}", max_bytes=cap))
     assert info.value.limit == cap
-    assert "larger than 256 kB" in errors.explain(info.value).message
+    assert "larger than 256 kB" in explain.explain(info.value).message
     small = send_blocking(HttpRequest("GET", f"{big_server}/{cap}", max_bytes=cap))
     assert small.status == 200 and len(small.body) == cap
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.boot.keys import LOG_KEY, TOKENS_KEY
-from app.core import errors, urls
+from app.core import explain, urls
 from app.core.errors import InfoRefused, NotOffered
 from app.core.http import HttpRequest, HttpResponse
 from app.core.protocol import TokenSet
@@ -90,11 +90,11 @@ def test_introspection_refused_is_explained_as_a_refusal_not_network(status: int
     client = TokenClient.from_endpoints(ENDPOINTS, transport)
     with pytest.raises(InfoRefused) as info:
         run(client.token_info("tok"))
-    ex = errors.explain(info.value)
-    assert ex.kind == "info_refused" and errors.SIGN_IN not in ex.actions
+    ex = explain.explain(info.value)
+    assert ex.kind == "info_refused" and explain.SIGN_IN not in ex.actions
     assert "reach" not in ex.message and "still signed in" in ex.message
     # Worded after the server in use, naming no other product.
-    named = errors.explain(info.value, "auth.example.org").message
+    named = explain.explain(info.value, "auth.example.org").message
     assert named.startswith("auth.example.org refused to introspect")
     assert "django" not in named.lower() and "ilert" not in named
 
