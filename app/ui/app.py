@@ -732,7 +732,10 @@ class App:
             decision = self.decide(Event(flow.SIGN_OUT))
             if decision.send != flow.SEND_REVOKE:  # not signed in (any more)
                 return
-            await tab_sync.announce_sign_out(self)  # the other tabs of this session end it too
+            try:  # the other tabs of this session end it too
+                await tab_sync.announce_sign_out(self)
+            except Exception as exc:  # best effort: this tab signs out whatever they hear
+                self.log_error(exc)
             failure = await self.session.sign_out()
             self.carry_out(decision)
             self.show(None)

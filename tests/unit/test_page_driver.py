@@ -136,3 +136,30 @@ def test_a_data_load_failure_that_ends_the_session_decides_whatever_its_panel(
     run(app._load_data())
     assert app.state == flow.ENDED and not app.session.signed_in
     assert notice(document) == ("session_ended", ["Sign in again"])
+
+
+class BrokenTabs:
+    """Telling the other tabs fails (BroadcastChannel or WebCrypto throws)."""
+
+    def track(self, tokens: object) -> None:
+        pass
+
+    async def signed_out(self, tokens: object) -> None:
+        raise RuntimeError("BroadcastChannel is closed")
+
+
+def test_sign_out_ends_the_session_here_when_telling_other_tabs_fails(driver) -> None:
+    """A failing announcement to the other tabs used to stop the local sign-out."""
+    app, document, _window = driver
+    signed_in(app, refresh_token=None)
+    app.tabs = BrokenTabs()
+
+    async def scenario() -> None:
+        app.sign_out()
+        await asyncio.gather(*app.actions.tasks.values())
+
+    run(scenario())
+    assert app.state == flow.ENDED and not app.session.signed_in
+    assert app.session_store.get(TOKENS_KEY) is None
+    assert document.getElementById("status").textContent.startswith("Signed out")
+    assert "BroadcastChannel is closed" in app.log.as_text()
