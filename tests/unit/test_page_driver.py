@@ -171,6 +171,17 @@ def test_sign_out_ends_the_session_here_when_telling_other_tabs_fails(driver) ->
     assert "BroadcastChannel is closed" in app.log.as_text()
 
 
+def test_a_session_ending_api_error_of_an_action_ends_the_session(driver) -> None:
+    """The API client raises ``SessionEnded`` and leaves the session; the driver's decision
+    ends it (an alert or alert source action fails this way)."""
+    app, document, _window = driver
+    signed_in(app)
+    app.driver.on_error(errors.SessionEnded("revoked"), "alerts")
+    assert app.driver.state == flow.ENDED and not app.session.signed_in
+    assert app.session_store.get(TOKENS_KEY) is None
+    assert notice(document) == ("session_ended", ["Sign in again"])
+
+
 # --- static: the driver is the one place that changes the flow state ----------------------
 
 UI = Path(__file__).resolve().parents[2] / "app" / "ui"
