@@ -2,10 +2,11 @@
 
 Everything OAuth comes from the page's core: ``app.core.authorize`` (verifier, state, URL),
 ``app.core.callback`` (state, ``iss`` and ``error`` checks), ``app.core.flow`` (what a failed
-code exchange means), ``app.core.tokens`` / ``app.core.session`` / ``app.core.api`` (exchange,
-single refresh, 401 → refresh → retry once, revoke) over ``app.native.transport``'s urllib call
-(in a daemon thread: ``ilert_pkce.transport``). This module parses arguments, prints, and maps
-errors to exit codes (``ilert_pkce.messages``).
+code exchange means, and which errors end the session: ``decided``), ``app.core.tokens`` /
+``app.core.session`` / ``app.core.api`` (exchange, single refresh, 401 → refresh → retry once,
+revoke) over ``app.native.transport``'s urllib call (in a daemon thread:
+``ilert_pkce.transport``). This module parses arguments, prints, and maps errors to exit codes
+(``ilert_pkce.messages``).
 """
 
 from __future__ import annotations
@@ -73,13 +74,23 @@ def open_session(transport: DaemonTransport, timeout: float) -> Session:
     return session
 
 
+def decided(session: Session, event: flow.Event) -> flow.Decision:
+    """Carry out what ``app.core.flow`` decides for ``event`` in a signed-in terminal: it has
+    no view and no notice (errors are raised and printed), so what is left to do is to end the
+    session when the decision says it is over (its tokens and all stored for it go)."""
+    decision = flow.step(flow.SIGNED_IN, event)
+    if decision.end_session and session.signed_in:
+        session.end()
+    return decision
+
+
 async def fresh(session: Session) -> None:
     """Refresh when under 60 s remain (the page's rule); an expired token without refresh
     token ends the session."""
     if session.refresh_due_in() == 0:
         await session.refresh()
     elif not session.can_refresh and session.seconds_left() <= 0:
-        session.end()
+        decided(session, flow.Event(flow.TIMER, can_refresh=False))  # ends it
         raise SessionEnded("expired")
 
 
@@ -208,6 +219,16 @@ async def api_command(name: str, timeout: float, out: Console) -> int:
     if not session.endpoints or not session.endpoints.api_base:
         raise NotOffered("ilert API (no API base)")
     api = ApiClient(session.endpoints.api_base, session, transport, timeout=timeout)
+    try:
+        await _show(name, api, out)
+    except Exception as exc:
+        decided(session, flow.Event(flow.API_FAILED, exc))  # a 401 no refresh cures ends it
+        raise
+    return messages.OK
+
+
+async def _show(name: str, api: ApiClient, out: Console) -> None:
+    """Print what API command ``name`` asks for."""
     if name == "whoami":
         user = await api.current_user()
         keys = ("username", "firstName", "lastName", "email", "role", "timezone", "language")
@@ -245,7 +266,6 @@ async def api_command(name: str, timeout: float, out: Console) -> int:
                 f"  {clean(policy)}  until {clean(o.get('end'))}"
             )
         out.result(items, lines or ["Nobody is on call."])
-    return messages.OK
 
 
 async def token_info(timeout: float, out: Console) -> int:

@@ -6,6 +6,11 @@ call is retried once with the new token: never a loop. 429 and 5xx carry a back-
 (``app.core.backoff``, ilert sends no Retry-After) for the page to retry later; the core never
 sleeps. A 403 is a missing scope when the grant does not cover the call, otherwise the
 user's ilert role (``RoleForbidden``).
+
+A 401 that no refresh can cure raises ``SessionEnded``; the client does not end the session
+itself: its caller hands the error to ``app.core.flow`` (``API_FAILED``), whose decision says
+whether the session is over (the page's driver, the terminal client's ``decided``), so that
+decision is made in one place.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from app.core import backoff, flow, protocol, scopes
+from app.core import backoff, protocol, scopes
 from app.core.errors import MalformedResponse, ScopeNotGranted, SessionEnded
 from app.core.flowlog import FlowLog
 from app.core.http import DEFAULT_TIMEOUT, HttpResponse, Transport
@@ -51,22 +56,15 @@ class ApiClient:
         resp = await self._send(method, path, used.access_token, params, body)
         if protocol.is_unauthorized(resp):
             if not self.session.can_refresh:
-                raise self._over(SessionEnded("expired"))
+                raise SessionEnded("expired")
             fresh = await self.session.refresh(stale=used)
             resp = await self._send(method, path, fresh.access_token, params, body)
             if protocol.is_unauthorized(resp):  # a brand-new token refused: don't loop
-                raise self._over(SessionEnded("revoked"))
+                raise SessionEnded("revoked")
         scope = self.session.scope
         return self.streak.read(
             lambda attempt: protocol.api_result(resp, method, path, scope, attempt)
         )
-
-    def _over(self, exc: SessionEnded) -> SessionEnded:
-        """End the session when the one table (``flow.ends_session``) says so, as the
-        session's own refresh does; the caller raises what comes back."""
-        if flow.ends_session(exc):
-            self.session.end()
-        return exc
 
     async def _send(
         self, method: str, path: str, token: str, params: object, body: object

@@ -21,7 +21,7 @@ from app.browser import popup
 from app.browser import web as b
 from app.core import authorize, errors, flow, popup_answer, storage
 from app.core.flow import Event
-from app.ui import notices
+from app.ui import notices, signin
 
 GRACE_S = 180.0  # out of sight with no answer this long: cancelled (a late answer still counts)
 
@@ -66,11 +66,11 @@ class PopupSignIn:
         app.log.step(
             f"The sign-in window handed back {app.server_name()}'s answer ({via}) and was closed"
         )
-        app.show(None)  # a "cancelled" shown when the window only looked closed is over
+        app.driver.show(None)  # a "cancelled" shown when the window only looked closed is over
         app.actions.start(
             "sign-in",
             "Finishing sign-in",
-            lambda: app.finish_sign_in(params),
+            lambda: signin.finish_sign_in(app, params),
             cancellable=False,
         )
 
@@ -86,12 +86,12 @@ class PopupSignIn:
             if reason == "closed"
             else "Sign-in cancelled: no answer from the sign-in window in time"
         )
-        app.carry_out(app.decide(Event(flow.CANCELLED, exc)))
+        app.driver.handle(Event(flow.CANCELLED, exc))
         notices.status("")
 
     def on_closed(self) -> None:
         app = self.app
-        if app.state != flow.REDIRECTING or app.popup_sign_in is not self:
+        if app.driver.state != flow.REDIRECTING or app.popup_sign_in is not self:
             return
         if self.wait is None or self.wait.done:
             self._cancel("closed")  # no answer can come any more
@@ -106,19 +106,19 @@ class PopupSignIn:
 
     def on_grace_over(self) -> None:
         self.grace = None
-        if self.app.state == flow.REDIRECTING and self.app.popup_sign_in is self:
+        if self.app.driver.state == flow.REDIRECTING and self.app.popup_sign_in is self:
             self._cancel("closed")
 
     def cancel(self) -> None:
         """The user's Cancel while the window was out of sight."""
-        if self.app.state == flow.REDIRECTING and self.app.popup_sign_in is self:
+        if self.app.driver.state == flow.REDIRECTING and self.app.popup_sign_in is self:
             self._cancel("closed")
 
     def on_timeout(self) -> None:
         app = self.app
         if app.popup_sign_in is self:
             app.popup_sign_in = None
-            if app.state == flow.REDIRECTING:
+            if app.driver.state == flow.REDIRECTING:
                 self._cancel("timeout")
 
 

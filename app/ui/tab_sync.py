@@ -45,7 +45,7 @@ def on_rotated(app, tokens: TokenSet) -> None:
         "this tab uses them now",
         refresh_token_rotated=True,
     )
-    if app.state in (flow.SIGNED_IN, flow.REFRESHING):
+    if app.driver.state in (flow.SIGNED_IN, flow.REFRESHING):
         from app.ui import token_panel
 
         token_panel.draw(app._session)
@@ -55,6 +55,6 @@ def on_signed_out(app) -> None:
     if app._session is None or not app._session.signed_in:
         return
     app.log.step("Signed out in another tab of this session: the session ended here too")
-    app.carry_out(app.decide(Event(flow.ENDED_ELSEWHERE)))  # forgets the session
-    app.show(None)
+    app.driver.handle(Event(flow.ENDED_ELSEWHERE))  # forgets the session
+    app.driver.show(None)
     notices.status("Signed out in another tab: the session ended in this tab too.")

@@ -77,3 +77,21 @@ def test_expired_without_refresh_token(emulator, env, home):
     done = run(["whoami"], env)
     assert done.code == messages.SIGNED_OUT
     assert not token_file(home).exists()
+
+
+def test_a_401_that_no_refresh_cures_ends_the_session(emulator, env, home):
+    """The API client only raises; flow's decision (``cli.decided``) ends the session."""
+    sign_in(emulator, env)
+    emulator.faults.add(
+        "api", count=5, status=401, body='{"status":401}', content_type="application/json"
+    )
+    done = run(["whoami"], env)
+    assert done.code == messages.SIGNED_OUT, done.stderr
+    assert not token_file(home).exists()  # nothing of the dead session is kept
+
+
+def test_a_failure_that_ends_nothing_keeps_the_session(emulator, env, home):
+    sign_in(emulator, env)
+    emulator.faults.add("api", status=404, body='{"status":404}', content_type="application/json")
+    assert run(["whoami"], env).code != 0
+    assert token_file(home).exists()

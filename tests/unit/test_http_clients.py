@@ -9,7 +9,7 @@ import time
 import pytest
 
 from app.boot.keys import ATTEMPT_KEY, TOKENS_KEY
-from app.core import errors, explain, protocol
+from app.core import errors, explain, flow, protocol
 from app.core.api import ApiClient
 from app.core.errors import (
     InvalidTokenResponse,
@@ -394,10 +394,12 @@ def test_401_twice_gives_up_without_looping(emulator) -> None:
     emulator.faults.add(
         "api", count=5, status=401, body='{"status":401}', content_type="application/json"
     )
-    with pytest.raises(SessionEnded):
+    with pytest.raises(SessionEnded) as info:
         run(api.current_user())
     assert rec.count("/users/current") == 2 and rec.count("/oauth2/token") == 2
-    assert store.get(TOKENS_KEY) is None
+    # The client only raises: its caller's flow decision ends the session (one place decides).
+    assert store.get(TOKENS_KEY) is not None
+    assert flow.step(flow.SIGNED_IN, flow.Event(flow.API_FAILED, info.value)).end_session
 
 
 def test_401_without_refresh_token_ends_session(emulator) -> None:
@@ -406,7 +408,8 @@ def test_401_without_refresh_token_ends_session(emulator) -> None:
     with pytest.raises(SessionEnded) as info:
         run(api.current_user())
     assert explain.explain(info.value).kind == "session_ended"
-    assert not session.signed_in and store.get(TOKENS_KEY) is None
+    assert session.signed_in and store.get(TOKENS_KEY) is not None  # the caller's decision ends it
+    assert flow.step(flow.SIGNED_IN, flow.Event(flow.API_FAILED, info.value)).end_session
 
 
 def test_concurrent_401s_refresh_only_once(emulator) -> None:

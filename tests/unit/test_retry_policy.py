@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from app.core import errors
+from app.core import errors, flow
 from app.core.api import ApiClient
 from app.core.http import HttpRequest, HttpResponse
 from app.core.protocol import TokenSet
@@ -89,18 +89,20 @@ def test_concurrent_401s_wait_for_one_refresh() -> None:
 def test_401_after_refresh_gives_up_without_a_loop() -> None:
     server, session, api = setup()
     server.api_status = [401, 401, 401, 401]
-    with pytest.raises(errors.SessionEnded):
+    with pytest.raises(errors.SessionEnded) as info:
         run(api.current_user())
     assert server.count("/token") == 1 and server.count("/users/current") == 2
-    assert not session.signed_in
+    # The client only raises: its caller's flow decision ends the session (one place decides).
+    assert session.signed_in and flow.ends_session(info.value)
 
 
 def test_401_without_refresh_token_ends_without_a_request() -> None:
     server, session, api = setup(refresh=None)
     server.valid = set()
-    with pytest.raises(errors.SessionEnded):
+    with pytest.raises(errors.SessionEnded) as info:
         run(api.current_user())
-    assert server.count("/token") == 0 and not session.signed_in
+    assert server.count("/token") == 0
+    assert session.signed_in and flow.ends_session(info.value)  # the caller ends it
 
 
 def test_refresh_refused_with_invalid_client_ends_the_session_for_every_waiter() -> None:
