@@ -1,6 +1,6 @@
 """Adapters from the browser to the core: Web Storage, location/history, timers, DOM helpers.
 
-Only this module, ``app.ui`` and ``main`` touch browser objects (imported lazily so the
+Only ``app.browser``, ``app.ui`` and ``main`` touch browser objects (imported lazily so the
 rest of ``app`` stays importable in CPython).
 """
 
