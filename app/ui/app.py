@@ -125,6 +125,11 @@ class App:
             self.tabs.track(session.tokens)
         return self._session
 
+    @property
+    def built_session(self):  # -> app.core.session.Session | None
+        """The session if one was built, without building one (for what only reacts to it)."""
+        return self._session
+
     def session_endpoints(self) -> urls.Endpoints:
         """The server of the current session (the settings' one when none was recorded)."""
         return self.session.endpoints or self.settings.endpoints()

@@ -89,7 +89,7 @@ class Driver:
 
     def _show_decision(self, decision: flow.Decision, retry: Retry | None = None) -> None:
         """The decision's view, the end of its session, its notice and Retry."""
-        session = self.app._session
+        session = self.app.built_session
         if decision.end_session and session is not None and session.signed_in:
             session.end()  # the policy ended it: nothing of it stays (reload resumes none)
         if decision.view == "signed_in":

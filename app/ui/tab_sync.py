@@ -16,7 +16,7 @@ def session_hooks(app) -> dict:
 
     if app.tabs is None:
         app.tabs = tabs.Tabs(
-            lambda: app._session.tokens if app._session is not None else None,
+            lambda: app.built_session.tokens if app.built_session is not None else None,
             lambda tokens: app.safe(on_rotated, app, tokens),
             lambda: app.safe(on_signed_out, app),
         )
@@ -37,9 +37,9 @@ async def announce_sign_out(app) -> None:
 
 
 def on_rotated(app, tokens: TokenSet) -> None:
-    if app._session is None or not app._session.signed_in:
+    if app.built_session is None or not app.built_session.signed_in:
         return
-    app._session.adopt(tokens)
+    app.built_session.adopt(tokens)
     app.log.step(
         "Another tab of this session refreshed the tokens and handed them over (sealed): "
         "this tab uses them now",
@@ -48,11 +48,11 @@ def on_rotated(app, tokens: TokenSet) -> None:
     if app.driver.state in (flow.SIGNED_IN, flow.REFRESHING):
         from app.ui import token_panel
 
-        token_panel.draw(app._session)
+        token_panel.draw(app.built_session)
 
 
 def on_signed_out(app) -> None:
-    if app._session is None or not app._session.signed_in:
+    if app.built_session is None or not app.built_session.signed_in:
         return
     app.log.step("Signed out in another tab of this session: the session ended here too")
     app.driver.handle(Event(flow.ENDED_ELSEWHERE))  # forgets the session
